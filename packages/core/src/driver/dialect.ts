@@ -1,0 +1,116 @@
+import type { SqlValue } from './driver.js';
+
+/** What core needs to know about an engine error to turn it into a typed `MonitorError`. */
+export type EngineErrorKind =
+  | 'busy' // the database is locked by another writer: safe to retry the whole transaction
+  | 'unique' // a UNIQUE or PRIMARY KEY constraint
+  | 'constraint' // any other constraint (NOT NULL, CHECK, foreign key)
+  | 'missing-table' // the statement names a table that does not exist
+  | 'not-a-database' // the file is not a database, or is corrupt
+  | 'read-only'; // the database or file cannot be written
+
+/**
+ * Everything about SQL that differs between engines, in one object per engine, so that the Monitor's
+ * logic is written once. Core ships `sqliteDialect` (better-sqlite3 and sql.js share it); a server
+ * engine adds its own.
+ */
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+
+  /** Opens a transaction that will write. SQLite: `BEGIN IMMEDIATE`, which takes the write lock up
+   * front so a transaction never fails half-way with "database is locked". */
+  readonly beginWrite: string;
+  /** Opens a transaction that only reads (a consistent snapshot across several queries). */
+  readonly beginRead: string;
+  readonly commit: string;
+  readonly rollback: string;
+
+  /** Column types and the auto-increment primary key, for the DDL in `schema/`. */
+  readonly types: {
+    readonly autoIdPrimaryKey: string;
+    readonly integer: string;
+    readonly real: string;
+    readonly boolean: string;
+    readonly text: string;
+    readonly createdAt: string;
+  };
+
+  /** Quotes an identifier (a table or column name). Table names derive from a hash, but we quote anyway. */
+  quoteIdentifier(name: string): string;
+
+  /** Binds a boolean the way the engine stores it (SQLite: 1/0). */
+  bool(value: boolean): SqlValue;
+
+  /**
+   * A query returning one row per column of every table: `table_name`, `column_name`, `not_null`
+   * (1 or 0), ordered by table and column position. Used to detect the layout of a file.
+   */
+  readonly columnsQuery: string;
+
+  /** A query returning `{ journal_mode }`, or null when the engine has no such notion. */
+  readonly journalModeQuery: string | null;
+
+  /**
+   * Reading and setting the file's format mark (SQLite `PRAGMA user_version`), or null when the engine
+   * has no such header. Files this project created or upgraded carry `USER_VERSION`.
+   */
+  readonly userVersion: { readonly query: string; set(version: number): string } | null;
+
+  /** Classifies an engine error; undefined for anything not listed in {@link EngineErrorKind}. */
+  classifyError(error: unknown): EngineErrorKind | undefined;
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+function errorMessage(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
+/**
+ * SQLite, as spoken by better-sqlite3 (errors carry `code: 'SQLITE_BUSY'` and the like) and by sql.js
+ * (errors carry only SQLite's message), so errors are classified by code first, message second.
+ */
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  beginWrite: 'BEGIN IMMEDIATE',
+  beginRead: 'BEGIN',
+  commit: 'COMMIT',
+  rollback: 'ROLLBACK',
+  types: {
+    autoIdPrimaryKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+    integer: 'INTEGER',
+    real: 'REAL',
+    boolean: 'BOOLEAN',
+    text: 'TEXT',
+    createdAt: 'TIMESTAMP DEFAULT CURRENT_TIMESTAMP',
+  },
+  quoteIdentifier: (name) => `"${name.replaceAll('"', '""')}"`,
+  bool: (value) => (value ? 1 : 0),
+  columnsQuery: `SELECT m.name AS table_name, p.name AS column_name, p."notnull" AS not_null
+    FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p
+    WHERE m.type = 'table' ORDER BY m.name, p.cid`,
+  journalModeQuery: 'PRAGMA journal_mode',
+  userVersion: { query: 'PRAGMA user_version', set: (version) => `PRAGMA user_version = ${Math.trunc(version)}` },
+  classifyError(error) {
+    const code = errorCode(error);
+    const message = errorMessage(error);
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || /database (table )?is locked/i.test(message))
+      return 'busy';
+    if (
+      code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+      code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+      /^(UNIQUE|PRIMARY KEY) constraint failed/i.test(message)
+    )
+      return 'unique';
+    if (code.startsWith('SQLITE_CONSTRAINT') || /constraint failed/i.test(message)) return 'constraint';
+    if (/no such table/i.test(message)) return 'missing-table';
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') || /file is not a database|malformed/i.test(message))
+      return 'not-a-database';
+    if (code.startsWith('SQLITE_READONLY') || /readonly database|read-only/i.test(message)) return 'read-only';
+    return undefined;
+  },
+};

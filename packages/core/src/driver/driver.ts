@@ -1,0 +1,61 @@
+import type { Dialect } from './dialect.js';
+
+/** A value that crosses the driver boundary: what SQLite and PostgreSQL both bind and return. */
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array;
+
+/** One result row, keyed by column name (use `AS` to name computed columns). */
+export type Row = Record<string, SqlValue>;
+
+export interface RunResult {
+  /** Rows inserted, updated or deleted by the statement (summed over a batch). */
+  changes: number;
+}
+
+/**
+ * One session with the engine. Core never calls a connection concurrently: it holds a per-connection
+ * lock around every call and around whole transactions, so a connection implementation can be a plain
+ * wrapper over a synchronous engine (better-sqlite3, sql.js) or one pooled client (PostgreSQL).
+ *
+ * Parameters are positional (`?` in SQLite; the PostgreSQL dialect rewrites them to `$1, $2, …`
+ * before they reach the connection). Errors are thrown as the engine's own errors: core classifies
+ * them through {@link Dialect.classifyError} and wraps them in a `MonitorError` with the original
+ * kept as `cause`.
+ *
+ * @example
+ * const rows = await connection.query('SELECT id, start_time FROM program_runtime WHERE id > ?', [3]);
+ */
+export interface DatabaseConnection {
+  /** Runs a statement that returns rows and resolves to all of them. */
+  query(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+
+  /** Runs a statement for its effect (INSERT, UPDATE, DELETE, DDL, transaction control). */
+  run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
+
+  /**
+   * Runs one statement once per parameter row, in order, as fast as the engine allows (prepare once,
+   * step many). Core only calls it inside a transaction it opened, so a failure on row k leaves the
+   * rollback to core. Resolves to the summed `changes`.
+   */
+  batch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<RunResult>;
+}
+
+/**
+ * What an engine package implements. Keep it dumb: locking, closed checks, retries on a busy database,
+ * transactions and error mapping all live in core (see `Executor`), the same for every engine.
+ *
+ * Engines with a single connection (better-sqlite3, sql.js) hand out the same connection every time;
+ * pooled engines hand out a free client and take it back on release.
+ */
+export interface Driver {
+  /** How SQL differs on this engine: transaction statements, DDL types, introspection, error codes. */
+  readonly dialect: Dialect;
+
+  /** Resolves to a connection that is the caller's until {@link releaseConnection}. */
+  acquireConnection(): Promise<DatabaseConnection>;
+
+  /** Gives a connection back. Never throws for a connection this driver handed out. */
+  releaseConnection(connection: DatabaseConnection): Promise<void>;
+
+  /** Closes the engine. Core calls it once, after every acquired connection was released. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,190 @@
+import { MonitorError, type MonitorErrorCode } from '../errors.js';
+import type { Dialect, EngineErrorKind } from './dialect.js';
+import type { DatabaseConnection, Driver, Row, RunResult, SqlValue } from './driver.js';
+
+/** A connection that is the caller's for the duration of one `read`/`write` callback. */
+export interface Session {
+  readonly dialect: Dialect;
+  query(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
+  batch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<RunResult>;
+}
+
+export interface ExecutorOptions {
+  /** How long to keep retrying while another writer holds the database lock. Default 10 000 ms. */
+  busyTimeoutMs?: number;
+}
+
+const KIND_TO_CODE: Record<EngineErrorKind, MonitorErrorCode> = {
+  busy: 'BUSY',
+  unique: 'CONSTRAINT',
+  constraint: 'CONSTRAINT',
+  'missing-table': 'MISSING_TABLE',
+  'not-a-database': 'NOT_A_DATABASE',
+  'read-only': 'READ_ONLY',
+};
+
+function engineMessage(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A FIFO lock: `run` calls execute one after another, in call order. */
+class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(fn, fn);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+/**
+ * The one place where driver behaviour every engine shares lives: a lock per connection (so a
+ * transaction on a single-connection engine never interleaves with other calls), retries while the
+ * database is busy, transaction bookkeeping (rollback on any throw, including after an `await`),
+ * closed checks, and mapping engine errors to `MonitorError`s. Drivers stay plain.
+ */
+export class Executor {
+  readonly #driver: Driver;
+  readonly #busyTimeoutMs: number;
+  readonly #locks = new WeakMap<DatabaseConnection, Mutex>();
+  readonly #pending = new Set<Promise<unknown>>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(driver: Driver, options: ExecutorOptions = {}) {
+    this.#driver = driver;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+  }
+
+  get dialect(): Dialect {
+    return this.#driver.dialect;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs `fn` on one connection, outside a transaction. Retried as a whole while the database is busy. */
+  read<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    return this.#track(() => this.#withBusyRetry(() => this.#withConnection(fn)));
+  }
+
+  /**
+   * Runs `fn` in one write transaction: committed when `fn` resolves, rolled back when it throws (also
+   * after an `await`). While the transaction is open no other call of this Monitor reaches the connection.
+   */
+  write<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    return this.#track(() => this.#withConnection((session) => this.#transaction(session, fn)));
+  }
+
+  /** Closes the driver once every call made before `close()` has finished. Idempotent. */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closed = true;
+      this.#closing = (async () => {
+        while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+        await this.#driver.close();
+      })();
+    }
+    return this.#closing;
+  }
+
+  /** Wraps an engine error in a `MonitorError`; passes `MonitorError`s through. */
+  mapError(error: unknown, context?: string): MonitorError {
+    if (error instanceof MonitorError || (error as { name?: unknown } | null)?.name === 'MonitorError')
+      return error as MonitorError;
+    const kind = this.dialect.classifyError(error);
+    const code = kind ? KIND_TO_CODE[kind] : 'DRIVER';
+    const prefix = context ? `${context}: ` : '';
+    return new MonitorError(code, `${prefix}${engineMessage(error)}`, { cause: error });
+  }
+
+  #track<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new MonitorError('CLOSED', 'The monitor is closed; open a new one.'));
+    const promise = fn();
+    this.#pending.add(promise);
+    const forget = () => this.#pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  async #withConnection<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    let connection: DatabaseConnection;
+    try {
+      connection = await this.#driver.acquireConnection();
+    } catch (error) {
+      throw this.mapError(error, 'Could not open a database connection');
+    }
+    try {
+      let lock = this.#locks.get(connection);
+      if (!lock) this.#locks.set(connection, (lock = new Mutex()));
+      return await lock.run(() => fn(this.#session(connection)));
+    } finally {
+      await this.#driver.releaseConnection(connection);
+    }
+  }
+
+  #session(connection: DatabaseConnection): Session {
+    const wrap =
+      <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        try {
+          return await call(...args);
+        } catch (error) {
+          throw this.mapError(error);
+        }
+      };
+    return {
+      dialect: this.dialect,
+      query: wrap((sql: string, params?: readonly SqlValue[]) => connection.query(sql, params)),
+      run: wrap((sql: string, params?: readonly SqlValue[]) => connection.run(sql, params)),
+      batch: wrap((sql: string, rows: readonly (readonly SqlValue[])[]) => connection.batch(sql, rows)),
+    };
+  }
+
+  async #transaction<T>(session: Session, fn: (session: Session) => Promise<T>): Promise<T> {
+    const { beginWrite, commit, rollback } = this.dialect;
+    await this.#withBusyRetry(() => session.run(beginWrite));
+    let result: T;
+    try {
+      result = await fn(session);
+    } catch (error) {
+      await session.run(rollback).catch(() => undefined);
+      throw error;
+    }
+    try {
+      await this.#withBusyRetry(() => session.run(commit));
+    } catch (error) {
+      await session.run(rollback).catch(() => undefined);
+      throw error;
+    }
+    return result;
+  }
+
+  async #withBusyRetry<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.#busyTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        const mapped = this.mapError(error);
+        if (mapped.code !== 'BUSY') throw mapped;
+        if (Date.now() >= deadline)
+          throw new MonitorError(
+            'BUSY',
+            `The database stayed locked by another writer for ${this.#busyTimeoutMs} ms (${mapped.message}).`,
+            { cause: error },
+          );
+        await sleep(Math.min(2 ** attempt, 25) * (0.5 + Math.random()));
+      }
+    }
+  }
+}

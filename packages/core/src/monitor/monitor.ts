@@ -1,0 +1,623 @@
+import type { Driver } from '../driver/driver.js';
+import { Executor, type Session } from '../driver/executor.js';
+import { MonitorError, describeValue, isMonitorError } from '../errors.js';
+import {
+  SHAPE_NAMES,
+  type TableColumns,
+  isMonitorDatabase,
+  isWritableShape,
+  normalizedShape,
+  perModelShape,
+  tableColumns,
+} from '../schema/detect-shape.js';
+import {
+  MAPPING_TABLE,
+  PROGRAM_RUNTIME_TABLE,
+  type NativeStatements,
+  USER_VERSION,
+  addCacheColumnSql,
+  coreTablesDdl,
+  mappingStatements,
+  modelTableNames,
+  modelTablesDdl,
+  nativeStatements,
+  programStatements,
+} from '../schema/native.js';
+import {
+  type ModelRef,
+  programRuntimeQuery,
+  readBilling,
+  requestsQuery,
+  runtimeQuery,
+  toRequest,
+  toRunTime,
+} from '../schema/reads.js';
+import { getSafeModelName } from '../schema/safe-name.js';
+import type {
+  ModelBilling,
+  ModelInfo,
+  ModelRequest,
+  ModelRunTime,
+  RequestInput,
+  TierInput,
+} from './types.js';
+import {
+  type CheckedRequest,
+  checkBoolean,
+  checkCount,
+  checkEncodable,
+  checkMinutes,
+  checkModelName,
+  checkPrice,
+  checkRequest,
+  checkTier,
+  checkTime,
+} from './validate.js';
+
+export interface MonitorOptions {
+  /** Models to register when the Monitor opens, like the original's config file. */
+  models?: readonly string[];
+  /**
+   * Recording runtime or requests for a name that is not registered registers it (default true).
+   * `false` behaves as the seed did: such calls fail with `UNKNOWN_MODEL`. Pricing calls never register.
+   */
+  autoRegister?: boolean;
+  /** Never write to the database: not the schema, not `user_version`. Writes fail with `READ_ONLY`. */
+  readOnly?: boolean;
+  /** How long a write keeps retrying while another process holds the write lock. Default 10 000 ms. */
+  busyTimeoutMs?: number;
+  /** The clock, in epoch seconds, for `getModelRequests(name, minutes)`. Default `Date.now() / 1000`. */
+  now?: () => number;
+}
+
+/** State shared by a Monitor and the transaction views it hands out. */
+interface MonitorState {
+  readonly executor: Executor;
+  readonly autoRegister: boolean;
+  readonly readOnly: boolean;
+  readonly now: () => number;
+  tables: TableColumns;
+  /** Resolved models by name. Cleared for a model whenever a statement finds its tables gone. */
+  readonly refs: Map<string, ModelRef>;
+  /** Prepared SQL text per safe name. */
+  readonly statements: Map<string, NativeStatements>;
+}
+
+type Access = 'read' | 'write';
+
+/**
+ * Records, per LLM model, when it ran, what every request used and how the model is billed, in a
+ * database reached through any {@link Driver}. Every method is asynchronous; every write validates
+ * first and is one transaction, so a rejected call leaves the database as it was.
+ *
+ * @example
+ * const monitor = await Monitor.open(driver, { models: ['qwen3-coder'] });
+ * await monitor.addModelRequest('qwen3-coder', [Date.now() / 1000, 150, 75]);
+ * await monitor.close();
+ */
+export class Monitor {
+  readonly #state: MonitorState;
+  /** Set on transaction views: every call runs on this session, inside the caller's transaction. */
+  readonly #bound: Session | null;
+  #boundOpen = true;
+
+  private constructor(state: MonitorState, bound: Session | null) {
+    this.#state = state;
+    this.#bound = bound;
+  }
+
+  /**
+   * Opens a Monitor on a driver: creates the seed's tables in an empty database, registers
+   * `options.models`, and upgrades seed-era model tables with the cache columns (all in one
+   * transaction). A database holding tables of another application fails with `NOT_A_MONITOR_DB`.
+   */
+  static async open(driver: Driver, options: MonitorOptions = {}): Promise<Monitor> {
+    const executor = new Executor(driver, { busyTimeoutMs: options.busyTimeoutMs });
+    const models = (options.models ?? []).map((name) => checkModelName(name));
+    if (options.readOnly && models.length > 0)
+      throw new MonitorError('INVALID_INPUT', `Cannot register models on a read-only monitor: got models ${describeValue(models)}.`, { value: models });
+    const state: MonitorState = {
+      executor,
+      autoRegister: options.autoRegister ?? true,
+      readOnly: options.readOnly ?? false,
+      now: options.now ?? (() => Date.now() / 1000),
+      tables: new Map(),
+      refs: new Map(),
+      statements: new Map(),
+    };
+    const monitor = new Monitor(state, null);
+    try {
+      state.tables = await executor.read(loadTables);
+      if (state.readOnly) {
+        if (!isMonitorDatabase(state.tables))
+          throw new MonitorError('NOT_A_MONITOR_DB', 'The database holds no monitor tables (it is empty or belongs to another application).');
+      } else {
+        if (state.tables.size > 0 && !isMonitorDatabase(state.tables))
+          throw new MonitorError(
+            'NOT_A_MONITOR_DB',
+            `The database holds tables of another application (${[...state.tables.keys()].slice(0, 5).join(', ')}), none of a monitor; refusing to write to it.`,
+          );
+        await executor.write((session) => monitor.#initialise(session, models));
+      }
+    } catch (error) {
+      await executor.close().catch(() => undefined);
+      throw executor.mapError(error, 'Could not open the monitor database');
+    }
+    return monitor;
+  }
+
+  /** The table-name prefix of a model: `"model_" + sha256(utf8(name)).hex.slice(0, 16)`. Pure and synchronous. */
+  getSafeModelName(name: string): string {
+    return getSafeModelName(name);
+  }
+
+  /** The safe name stored for a registered model, or null when the name is not registered. */
+  async getModelSafeName(name: string): Promise<string | null> {
+    const checked = checkEncodable(name);
+    return this.#run('read', async (session) => {
+      if (!this.#state.tables.has(MAPPING_TABLE)) return null;
+      const [row] = await session.query(mappingStatements(session.dialect).lookup, [checked]);
+      return row ? String(row.safe_name) : null;
+    });
+  }
+
+  /** Registers a model (creating its five tables and default billing rows) if it is not yet registered. */
+  async registerModel(name: string): Promise<ModelInfo> {
+    const checked = checkModelName(name);
+    return this.#withModel('write', checked, 'register', async (_session, ref) => toInfo(ref));
+  }
+
+  /** Every model in the database, in registration order, with its detected table shape. */
+  async listModels(): Promise<ModelInfo[]> {
+    return this.#run('read', async (session) => {
+      this.#state.tables = await loadTables(session);
+      const infos: ModelInfo[] = [];
+      const seen = new Set<string>();
+      if (this.#state.tables.has(MAPPING_TABLE)) {
+        for (const row of await session.query(mappingStatements(session.dialect).list)) {
+          const name = String(row.original_name);
+          seen.add(name);
+          infos.push(toInfo(perModelRef(this.#state.tables, name, String(row.safe_name))));
+        }
+      }
+      const normalized = normalizedShape(this.#state.tables);
+      if (normalized) {
+        for (const row of await session.query('SELECT id, original_name FROM models ORDER BY id')) {
+          const name = String(row.original_name);
+          if (!seen.has(name)) infos.push(toInfo({ kind: 'normalized', name, modelId: Number(row.id), shape: normalized }));
+        }
+      }
+      return infos;
+    });
+  }
+
+  // ---- runtime -------------------------------------------------------------------------------------
+
+  /** Records that a model started: a new run with `endTime = startTime` (an open run). */
+  async addModelRuntimeStart(name: string, startTime: number): Promise<void> {
+    const checked = checkModelName(name);
+    const time = checkTime(checked, 'start time', startTime);
+    await this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', (session, ref) =>
+      session.run(this.#native(ref).insertRuntime, [time, time]),
+    );
+  }
+
+  /** Sets the end time of the model's latest run. Resolves false when the model has no run yet. */
+  async updateModelRuntimeEnd(name: string, endTime: number): Promise<boolean> {
+    const checked = checkModelName(name);
+    const time = checkTime(checked, 'end time', endTime);
+    return this.#withModel('write', checked, 'require-writable', async (session, ref) => {
+      const { changes } = await session.run(this.#native(ref).endLatestRuntime, [time]);
+      return changes > 0;
+    });
+  }
+
+  /** Records that the program started (table `program_runtime`). */
+  async addProgramRuntimeStart(startTime: number): Promise<void> {
+    const time = checkTime(undefined, 'program start time', startTime);
+    await this.#run('write', async (session) => {
+      this.#requireProgramRuntime();
+      await session.run(programStatements(session.dialect).insert, [time, time]);
+    });
+  }
+
+  /** Sets the end time of the program's latest run. Resolves false when there is no run yet. */
+  async updateProgramRuntimeEnd(endTime: number): Promise<boolean> {
+    const time = checkTime(undefined, 'program end time', endTime);
+    return this.#run('write', async (session) => {
+      this.#requireProgramRuntime();
+      const { changes } = await session.run(programStatements(session.dialect).endLatest, [time]);
+      return changes > 0;
+    });
+  }
+
+  // ---- requests ------------------------------------------------------------------------------------
+
+  /**
+   * Records one request: `[timestamp, inputTokens, outputTokens]`, `[…, cacheN, promptN]` or
+   * `{ timestamp, inputTokens, outputTokens, cacheN?, promptN? }`, timestamp in epoch seconds.
+   */
+  async addModelRequest(name: string, request: RequestInput): Promise<void> {
+    const checked = checkModelName(name);
+    const row = checkRequest(checked, request);
+    await this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', (session, ref) =>
+      session.run(this.#native(ref).insertRequest, requestParams(row)),
+    );
+  }
+
+  /** Records many requests of one model in one transaction: all are written, or (on any bad row) none. */
+  async addModelRequests(name: string, requests: readonly RequestInput[]): Promise<number> {
+    const checked = checkModelName(name);
+    if (!Array.isArray(requests)) throw new MonitorError('INVALID_INPUT', `Invalid requests for model ${describeValue(checked)}: expected an array, got ${describeValue(requests)}.`, { model: checked, value: requests });
+    const rows = requests.map((request, index) => {
+      try {
+        return requestParams(checkRequest(checked, request));
+      } catch (error) {
+        if (isMonitorError(error)) throw new MonitorError(error.code, `Request #${index}: ${error.message}`, { model: checked, value: request });
+        throw error;
+      }
+    });
+    if (rows.length === 0) return 0;
+    return this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', async (session, ref) => {
+      const { changes } = await session.batch(this.#native(ref).insertRequest, rows);
+      return changes;
+    });
+  }
+
+  // ---- billing -------------------------------------------------------------------------------------
+
+  /** Sets the model's price per hour of runtime. */
+  async updateHourlyPrice(name: string, hourlyPrice: number): Promise<void> {
+    const checked = checkModelName(name);
+    const price = checkPrice(checked, 'hourly price', hourlyPrice);
+    await this.#withModel('write', checked, 'require-writable', (session, ref) =>
+      session.run(this.#native(ref).updateHourlyPrice, [price]),
+    );
+  }
+
+  /** `true` bills the model per token by tier (按量), `false` per hour of runtime (按时). */
+  async updateBillingMethod(name: string, useTierPricing: boolean): Promise<void> {
+    const checked = checkModelName(name);
+    const value = checkBoolean(checked, 'useTierPricing', useTierPricing);
+    await this.#withModel('write', checked, 'require-writable', (session, ref) =>
+      session.run(this.#native(ref).updateBillingMethod, [session.dialect.bool(value)]),
+    );
+  }
+
+  /** Adds a tier; fails with `DUPLICATE_TIER` when the model already has that tier index. */
+  async addTierPricing(name: string, tier: TierInput): Promise<void> {
+    const checked = checkModelName(name);
+    const t = checkTier(checked, tier);
+    await this.#withModel('write', checked, 'require-writable', async (session, ref) => {
+      const statements = this.#native(ref);
+      const existing = await session.query(statements.selectTier, [t.tierIndex]);
+      if (existing.length > 0)
+        throw new MonitorError('DUPLICATE_TIER', `Model ${describeValue(checked)} already has tier ${t.tierIndex}; use updateTierPricing to change it.`, {
+          model: checked,
+          value: t.tierIndex,
+        });
+      await session.run(statements.insertTier, [
+        t.tierIndex,
+        t.startTokens,
+        t.endTokens,
+        t.inputPricePerMillion,
+        t.outputPricePerMillion,
+        session.dialect.bool(t.supportCache ?? false),
+        t.cacheHitPricePerMillion ?? 0,
+      ]);
+    });
+  }
+
+  /**
+   * Replaces a tier's range and prices (cache settings are kept unless given). Fails with
+   * `TIER_NOT_FOUND` when the model has no such tier (the seed silently did nothing).
+   */
+  async updateTierPricing(name: string, tier: TierInput): Promise<void> {
+    const checked = checkModelName(name);
+    const t = checkTier(checked, tier);
+    await this.#withModel('write', checked, 'require-writable', async (session, ref) => {
+      const { changes } = await session.run(this.#native(ref).updateTier, [
+        t.startTokens,
+        t.endTokens,
+        t.inputPricePerMillion,
+        t.outputPricePerMillion,
+        t.supportCache === undefined ? null : session.dialect.bool(t.supportCache),
+        t.cacheHitPricePerMillion ?? null,
+        t.tierIndex,
+      ]);
+      if (changes === 0)
+        throw new MonitorError('TIER_NOT_FOUND', `Model ${describeValue(checked)} has no tier ${t.tierIndex}; use addTierPricing to add it.`, {
+          model: checked,
+          value: t.tierIndex,
+        });
+    });
+  }
+
+  /** Deletes a tier. Resolves false (and changes nothing) when the model has no such tier, as in the seed. */
+  async deleteTierPricing(name: string, tierIndex: number): Promise<boolean> {
+    const checked = checkModelName(name);
+    const index = checkCount('tierIndex', tierIndex, checked);
+    return this.#withModel('write', checked, 'require-writable', async (session, ref) => {
+      const { changes } = await session.run(this.#native(ref).deleteTier, [index]);
+      return changes > 0;
+    });
+  }
+
+  // ---- getters -------------------------------------------------------------------------------------
+
+  /** Program runs, newest first; `limit` 0 returns all. */
+  async getProgramRuntime(limit = 0): Promise<ModelRunTime[]> {
+    const count = checkCount('limit', limit);
+    return this.#run('read', async (session) => {
+      if (!this.#state.tables.has(PROGRAM_RUNTIME_TABLE)) return [];
+      const { sql, params } = programRuntimeQuery(count);
+      return (await session.query(sql, params)).map(toRunTime);
+    });
+  }
+
+  /** A model's runs, newest first; `limit` 0 returns all. */
+  async getModelRuntime(name: string, limit = 0): Promise<ModelRunTime[]> {
+    const checked = checkModelName(name);
+    const count = checkCount('limit', limit, checked);
+    return this.#withModel('read', checked, 'require', async (session, ref) => {
+      const { sql, params } = runtimeQuery(session.dialect, ref, count);
+      return (await session.query(sql, params)).map(toRunTime);
+    });
+  }
+
+  /** A model's requests, newest first; `minutes` > 0 keeps those with `timestamp >= now - minutes * 60`. */
+  async getModelRequests(name: string, minutes = 0): Promise<ModelRequest[]> {
+    const checked = checkModelName(name);
+    const window = checkMinutes(checked, minutes);
+    return this.#withModel('read', checked, 'require', async (session, ref) => {
+      const since = window > 0 ? this.#state.now() - window * 60 : null;
+      const { sql, params } = requestsQuery(session.dialect, this.#state.tables, ref, since);
+      return (await session.query(sql, params)).map(toRequest);
+    });
+  }
+
+  /** A model's billing settings, tiers ordered by index; null when the file has no billing rows for it. */
+  async getModelBilling(name: string): Promise<ModelBilling | null> {
+    const checked = checkModelName(name);
+    return this.#withModel('read', checked, 'require', (session, ref) => readBilling(session, this.#state.tables, ref));
+  }
+
+  // ---- deletion, transactions, closing -------------------------------------------------------------
+
+  /** Drops the model's five tables and its mapping row, atomically. */
+  async deleteModelTables(name: string): Promise<void> {
+    const checked = checkModelName(name);
+    await this.#withModel('write', checked, 'require', async (session, ref) => {
+      if (ref.kind !== 'per-model')
+        throw schemaMismatch(ref, 'deleting it');
+      for (const statement of this.#native(ref).dropTables) await session.run(statement);
+      await session.run(mappingStatements(session.dialect).delete, [checked]);
+      for (const table of Object.values(modelTableNames(ref.safeName))) this.#state.tables.delete(table);
+      this.#state.refs.delete(checked);
+    });
+  }
+
+  /**
+   * Runs several calls in one transaction (the manual's "use transactions for batch operations"):
+   * `fn` receives a Monitor bound to the transaction. All its writes commit together when `fn`
+   * resolves and roll back together when it throws. Each call inside stays atomic on its own.
+   * Use `tx`, not the outer monitor, inside `fn`: the outer one waits for the transaction to end.
+   *
+   * @example
+   * await monitor.transaction(async (tx) => {
+   *   await tx.addModelRuntimeStart('qwen', t0);
+   *   await tx.addModelRequest('qwen', [t1, 120, 40]);
+   * });
+   */
+  async transaction<T>(fn: (tx: Monitor) => Promise<T>): Promise<T> {
+    if (this.#bound) return fn(this);
+    this.#requireWritable();
+    return this.#state.executor.write(async (session) => {
+      const tx = new Monitor(this.#state, session);
+      try {
+        return await fn(tx);
+      } finally {
+        tx.#boundOpen = false;
+      }
+    });
+  }
+
+  /** Closes the database once pending calls finish. Idempotent; any later call fails with `CLOSED`. */
+  async close(): Promise<void> {
+    if (this.#bound) throw new MonitorError('INVALID_INPUT', 'Close the monitor, not the transaction view passed to transaction().');
+    await this.#state.executor.close();
+  }
+
+  get closed(): boolean {
+    return this.#state.executor.closed;
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------
+
+  async #initialise(session: Session, models: string[]): Promise<void> {
+    const tables = this.#state.tables;
+    let changed = false;
+    if (!normalizedShape(tables) || tables.has(MAPPING_TABLE)) {
+      if (!tables.has(MAPPING_TABLE) || !tables.has(PROGRAM_RUNTIME_TABLE)) {
+        for (const ddl of coreTablesDdl(session.dialect)) await session.run(ddl);
+        changed = true;
+      }
+    }
+    this.#state.tables = await loadTables(session);
+    if (this.#state.tables.has(MAPPING_TABLE)) {
+      for (const row of await session.query(mappingStatements(session.dialect).list)) {
+        const upgrade = perModelShape(this.#state.tables, String(row.safe_name)).missingColumns;
+        for (const { table, column } of upgrade) await session.run(addCacheColumnSql(session.dialect, table, column));
+        changed ||= upgrade.length > 0;
+      }
+    }
+    for (const name of models) changed = (await this.#register(session, name)).created || changed;
+    if (changed) {
+      const userVersion = session.dialect.userVersion;
+      if (userVersion) await session.run(userVersion.set(USER_VERSION));
+      this.#state.tables = await loadTables(session);
+    }
+  }
+
+  /** Registers a model in the native layout if absent; `created` says whether anything was written. */
+  async #register(session: Session, name: string): Promise<{ ref: ModelRef; created: boolean }> {
+    const existing = await this.#resolve(session, name);
+    if (existing && (existing.kind === 'normalized' || perModelShape(this.#state.tables, existing.safeName).missingTables.length === 0))
+      return { ref: existing, created: false };
+    const normalized = normalizedShape(this.#state.tables);
+    if (!existing && normalized && !this.#state.tables.has(MAPPING_TABLE))
+      throw new MonitorError(
+        'SCHEMA_MISMATCH',
+        `Cannot register model ${describeValue(name)}: this file uses layout ${SHAPE_NAMES[normalized]}, which this Monitor reads but does not write.`,
+        { model: name },
+      );
+    const d = session.dialect;
+    const safeName = getSafeModelName(name);
+    // A mapping row whose tables are gone (a half-deleted model) gets its tables back.
+    if (!existing) await session.run(mappingStatements(d).insert, [name, safeName]);
+    for (const ddl of modelTablesDdl(d, safeName)) await session.run(ddl);
+    const s = this.#native({ kind: 'per-model', name, safeName, shape: 'S3' });
+    const count = async (sql: string) => Number((await session.query(sql))[0]?.n ?? 0);
+    if ((await count(s.hasDefaultTier)) === 0) await session.run(s.insertDefaultTier);
+    if ((await count(s.hasHourlyPrice)) === 0) await session.run(s.insertDefaultHourlyPrice);
+    if ((await count(s.hasBillingMethod)) === 0) await session.run(s.insertDefaultBillingMethod);
+    this.#state.tables = await loadTables(session);
+    const upgrade = perModelShape(this.#state.tables, safeName).missingColumns;
+    for (const { table, column } of upgrade) await session.run(addCacheColumnSql(d, table, column));
+    if (upgrade.length > 0) this.#state.tables = await loadTables(session);
+    const ref = perModelRef(this.#state.tables, name, safeName);
+    this.#state.refs.set(name, ref);
+    return { ref, created: true };
+  }
+
+  /** Finds a registered model, by the mapping table first, then the normalized `models` table. */
+  async #resolve(session: Session, name: string): Promise<ModelRef | null> {
+    const cached = this.#state.refs.get(name);
+    if (cached) return cached;
+    let ref: ModelRef | null = null;
+    if (this.#state.tables.has(MAPPING_TABLE)) {
+      const [row] = await session.query(mappingStatements(session.dialect).lookup, [name]);
+      if (row) {
+        const safeName = String(row.safe_name);
+        if (!this.#state.tables.has(modelTableNames(safeName).requests)) this.#state.tables = await loadTables(session);
+        ref = perModelRef(this.#state.tables, name, safeName);
+      }
+    }
+    const normalized = normalizedShape(this.#state.tables);
+    if (!ref && normalized) {
+      const [row] = await session.query('SELECT id FROM models WHERE original_name = ?', [name]);
+      if (row) ref = { kind: 'normalized', name, modelId: Number(row.id), shape: normalized };
+    }
+    if (ref) this.#state.refs.set(name, ref);
+    return ref;
+  }
+
+  /**
+   * Runs `fn` with the model resolved. `register` registers an unknown name; `require-writable` also
+   * refuses shapes this Monitor does not write. Retried once when the model's tables turned out to be
+   * gone (another process deleted the model since it was cached).
+   */
+  async #withModel<T>(
+    access: Access,
+    name: string,
+    mode: 'require' | 'require-writable' | 'register',
+    fn: (session: Session, ref: Extract<ModelRef, { kind: 'per-model' }> | ModelRef) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#run(access, async (session) => {
+          const ref = mode === 'register' ? (await this.#register(session, name)).ref : await this.#resolve(session, name);
+          if (!ref)
+            throw new MonitorError(
+              'UNKNOWN_MODEL',
+              `Unknown model ${describeValue(name)}: it is not registered in this database${mode === 'require-writable' && !this.#state.autoRegister ? ' (auto-registration is off; call registerModel first)' : ''}.`,
+              { model: name },
+            );
+          if (access === 'write' && mode !== 'require' && !(ref.kind === 'per-model' && isWritableShape(ref.shape)))
+            throw schemaMismatch(ref, 'writing to it');
+          return fn(session, ref);
+        });
+      } catch (error) {
+        if (isMonitorError(error) && error.code === 'MISSING_TABLE' && attempt === 0) {
+          this.#state.refs.delete(name);
+          this.#state.tables = new Map();
+          await this.#run('read', async (session) => {
+            this.#state.tables = await loadTables(session);
+          });
+          continue;
+        }
+        if (access === 'write') this.#state.refs.delete(name);
+        throw error;
+      }
+    }
+  }
+
+  /** Runs `fn` on the bound transaction (inside a savepoint for writes) or through the executor. */
+  async #run<T>(access: Access, fn: (session: Session) => Promise<T>): Promise<T> {
+    if (access === 'write') this.#requireWritable();
+    const bound = this.#bound;
+    if (!bound) return access === 'write' ? this.#state.executor.write(fn) : this.#state.executor.read(fn);
+    if (!this.#boundOpen) throw new MonitorError('CLOSED', 'This transaction has ended; use the monitor it came from.');
+    if (access === 'read') return fn(bound);
+    await bound.run('SAVEPOINT llm_monitor_call');
+    try {
+      const result = await fn(bound);
+      await bound.run('RELEASE SAVEPOINT llm_monitor_call');
+      return result;
+    } catch (error) {
+      await bound.run('ROLLBACK TO SAVEPOINT llm_monitor_call').catch(() => undefined);
+      await bound.run('RELEASE SAVEPOINT llm_monitor_call').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  #requireWritable(): void {
+    if (this.#state.executor.closed) throw new MonitorError('CLOSED', 'The monitor is closed; open a new one.');
+    if (this.#state.readOnly) throw new MonitorError('READ_ONLY', 'This monitor was opened with readOnly: true; writes are refused.');
+  }
+
+  #requireProgramRuntime(): void {
+    const columns = this.#state.tables.get(PROGRAM_RUNTIME_TABLE);
+    if (!columns?.has('start_time') || !columns.has('end_time'))
+      throw new MonitorError(
+        'SCHEMA_MISMATCH',
+        `This file has no ${PROGRAM_RUNTIME_TABLE} table of the seed's layout (its layout is ${SHAPE_NAMES[normalizedShape(this.#state.tables) ?? 'S1']}).`,
+      );
+  }
+
+  #native(ref: ModelRef): NativeStatements {
+    if (ref.kind !== 'per-model') throw schemaMismatch(ref, 'writing to it');
+    let statements = this.#state.statements.get(ref.safeName);
+    if (!statements) this.#state.statements.set(ref.safeName, (statements = nativeStatements(this.#state.executor.dialect, ref.safeName)));
+    return statements;
+  }
+}
+
+async function loadTables(session: Session): Promise<TableColumns> {
+  return tableColumns(await session.query(session.dialect.columnsQuery));
+}
+
+function perModelRef(tables: TableColumns, name: string, safeName: string): ModelRef {
+  return { kind: 'per-model', name, safeName, shape: perModelShape(tables, safeName).shape };
+}
+
+function toInfo(ref: ModelRef): ModelInfo {
+  return {
+    name: ref.name,
+    safeName: ref.kind === 'per-model' ? ref.safeName : null,
+    shape: ref.shape,
+    writable: ref.kind === 'per-model' && isWritableShape(ref.shape),
+  };
+}
+
+function schemaMismatch(ref: ModelRef, action: string): MonitorError {
+  return new MonitorError(
+    'SCHEMA_MISMATCH',
+    `Model ${describeValue(ref.name)} is stored in layout ${SHAPE_NAMES[ref.shape]}, which this Monitor reads but does not support ${action}.`,
+    { model: ref.name, value: ref.shape },
+  );
+}
+
+function requestParams(row: CheckedRequest) {
+  return [row.timestamp, row.inputTokens, row.outputTokens, row.cacheN, row.promptN] as const;
+}

@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import {
+  type DatabaseConnection,
+  type Driver,
+  Monitor,
+  MonitorError,
+  type MonitorOptions,
+  type Row,
+  type RunResult,
+  type SqlValue,
+  sqliteDialect,
+} from '@llm-monitor/core';
+
+/** Where the original LLM-Manager kept its monitor, relative to the working directory. */
+export const DEFAULT_DB_PATH = 'webui/monitoring.db';
+
+/**
+ * The `synchronous` level. `NORMAL` (the default) in WAL mode: a committed transaction survives a crash
+ * of the process (kill -9 included) and the file is never corrupted; on power loss or an OS crash the
+ * last transactions before the failure may be lost. `FULL` also survives power loss, at the cost of an
+ * fsync on every commit.
+ */
+export type Synchronous = 'NORMAL' | 'FULL';
+
+export interface NodeDriverOptions {
+  /** Open without writing anything: no schema, no journal-mode change. The file must exist. */
+  readOnly?: boolean;
+  /** Default `NORMAL`; see {@link Synchronous}. */
+  synchronous?: Synchronous;
+}
+
+export type OpenMonitorOptions = MonitorOptions & NodeDriverOptions;
+
+/** The part of better-sqlite3 this driver uses (its own types stay out of our public `.d.ts`). */
+interface Statement {
+  readonly reader: boolean;
+  all(...params: unknown[]): unknown[];
+  run(...params: unknown[]): { changes: number };
+}
+interface Database {
+  prepare(sql: string): Statement;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): void;
+}
+type DatabaseConstructor = new (
+  path: string,
+  options?: { readonly?: boolean; fileMustExist?: boolean; timeout?: number },
+) => Database;
+
+const require = createRequire(import.meta.url);
+let BetterSqlite3: DatabaseConstructor | undefined;
+
+function loadBetterSqlite3(): DatabaseConstructor {
+  if (!BetterSqlite3) {
+    try {
+      BetterSqlite3 = require('better-sqlite3') as DatabaseConstructor;
+    } catch (error) {
+      throw new MonitorError(
+        'DRIVER',
+        'The peer dependency better-sqlite3 is not installed: run `npm install better-sqlite3@12` next to @llm-monitor/driver-node.',
+        { cause: error },
+      );
+    }
+  }
+  return BetterSqlite3;
+}
+
+const toSqlite = (value: SqlValue): unknown => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+
+class BetterSqliteConnection implements DatabaseConnection {
+  readonly #db: Database;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(db: Database) {
+    this.#db = db;
+  }
+
+  async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
+    return this.#prepare(sql).all(...params.map(toSqlite)) as Row[];
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<RunResult> {
+    const statement = this.#prepare(sql);
+    if (statement.reader) {
+      statement.all(...params.map(toSqlite));
+      return { changes: 0 };
+    }
+    return { changes: statement.run(...params.map(toSqlite)).changes };
+  }
+
+  async batch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<RunResult> {
+    const statement = this.#prepare(sql);
+    let changes = 0;
+    for (const row of rows) changes += statement.run(...row.map(toSqlite)).changes;
+    return { changes };
+  }
+
+  #prepare(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      if (this.#statements.size >= 500) this.#statements.clear();
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * A driver on one better-sqlite3 connection to `path`. Writers in other threads and processes are
+ * handled by SQLite's locking (WAL mode) and core's retries; the engine itself never blocks the event
+ * loop waiting for a lock (its busy timeout is 0 once open).
+ */
+export function createNodeDriver(path: string, options: NodeDriverOptions = {}): Driver {
+  const Database = loadBetterSqlite3();
+  const file = resolve(path);
+  let db: Database;
+  try {
+    if (!options.readOnly) mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file, { readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false, timeout: 5000 });
+  } catch (error) {
+    throw new MonitorError('DRIVER', `Cannot open ${file}: ${(error as Error).message}`, { cause: error, value: file });
+  }
+  try {
+    if (!options.readOnly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 0');
+  } catch (error) {
+    db.close();
+    const kind = sqliteDialect.classifyError(error);
+    throw new MonitorError(kind === 'not-a-database' ? 'NOT_A_DATABASE' : kind === 'read-only' ? 'READ_ONLY' : 'DRIVER', `Cannot open ${file}: ${(error as Error).message}`, {
+      cause: error,
+      value: file,
+    });
+  }
+  const connection = new BetterSqliteConnection(db);
+  return {
+    dialect: sqliteDialect,
+    acquireConnection: async () => connection,
+    releaseConnection: async () => undefined,
+    close: async () => db.close(),
+  };
+}
+
+/**
+ * Opens a Monitor on a SQLite file, by default `webui/monitoring.db` (its folder is created).
+ *
+ * @example
+ * const monitor = await openMonitor();
+ * await monitor.addModelRequest('qwen', [Date.now() / 1000, 150, 75]);
+ * await monitor.close();
+ */
+export async function openMonitor(path: string = DEFAULT_DB_PATH, options: OpenMonitorOptions = {}): Promise<Monitor> {
+  const { synchronous, ...monitorOptions } = options;
+  return Monitor.open(createNodeDriver(path, { readOnly: options.readOnly, synchronous }), monitorOptions);
+}

@@ -1,0 +1,5 @@
+import { driverConformanceSuite, monitorBehaviourSuite } from '@llm-monitor/test-kit';
+import { nodeHarness } from './harness.js';
+
+driverConformanceSuite(nodeHarness);
+monitorBehaviourSuite(nodeHarness);

@@ -1,0 +1,4 @@
+export type { DriverHarness } from './harness.js';
+export { driverConformanceSuite } from './conformance.js';
+export { monitorBehaviourSuite } from './monitor-suite.js';
+export { closeTo, fixtureBytes, fixtureJson, fixturePath, type FixtureName } from './fixtures.js';
