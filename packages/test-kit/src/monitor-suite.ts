@@ -491,7 +491,8 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
       const register = (name: string) => `INSERT INTO model_name_mapping (original_name, safe_name) VALUES ('${name}', '${getSafeModelName(name)}')`;
 
       it('detects S2, S4 and S5 models in one file, reads them, and refuses to write S4/S5', async () => {
-        const [s2, s4, s5] = ['shape-two', 'shape-four', 'shape-five'].map((n) => [n, getSafeModelName(n)] as const) as [string, string][];
+        const named = (n: string): [string, string] => [n, getSafeModelName(n)];
+        const [s2, s4, s5] = [named('shape-two'), named('shape-four'), named('shape-five')];
         const monitor = await fileWith(
           [mapping, ...perModel(s2[1], cacheRequests, s1Tiers), ...perModel(s4[1], timedRequests, s3Tiers), ...perModel(s5[1], timedRequests, s5Tiers)],
           [

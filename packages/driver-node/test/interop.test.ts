@@ -1,0 +1,195 @@
+import { copyFileSync } from 'node:fs';
+import { getSafeModelName } from '@llm-monitor/core';
+import { fixturePath } from '@llm-monitor/test-kit';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openMonitor } from '../src/index.js';
+import { tempPath } from './harness.js';
+
+/**
+ * The statements the original Python Monitor (core/monitor.py at 13436e3, the version the manual
+ * describes) runs, verbatim but for whitespace, with `{safe}` for the model's table prefix. A file this
+ * project wrote must keep working under every one of them.
+ */
+const ORIGINAL = {
+  init: [
+    `CREATE TABLE IF NOT EXISTS model_name_mapping (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        original_name TEXT UNIQUE NOT NULL,
+        safe_name TEXT UNIQUE NOT NULL,
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)`,
+    `CREATE TABLE IF NOT EXISTS program_runtime (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        start_time REAL NOT NULL,
+        end_time REAL NOT NULL)`,
+  ],
+  mappingCount: 'SELECT COUNT(*) FROM model_name_mapping WHERE original_name = ?',
+  mappingInsert: 'INSERT INTO model_name_mapping (original_name, safe_name) VALUES (?, ?)',
+  modelTables: (safe: string) => [
+    `CREATE TABLE IF NOT EXISTS ${safe}_runtime (id INTEGER PRIMARY KEY AUTOINCREMENT, start_time REAL NOT NULL, end_time REAL NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${safe}_requests (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp REAL NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${safe}_tier_pricing (tier_index INTEGER PRIMARY KEY, start_tokens INTEGER NOT NULL, end_tokens INTEGER NOT NULL, input_price_per_million REAL NOT NULL, output_price_per_million REAL NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${safe}_hourly_price (id INTEGER PRIMARY KEY CHECK (id = 1), hourly_price REAL NOT NULL DEFAULT 0)`,
+    `CREATE TABLE IF NOT EXISTS ${safe}_billing_method (id INTEGER PRIMARY KEY CHECK (id = 1), use_tier_pricing BOOLEAN NOT NULL DEFAULT 1)`,
+  ],
+  defaultTierCount: (safe: string) => `SELECT COUNT(*) FROM ${safe}_tier_pricing WHERE tier_index = 1`,
+  defaultTierInsert: (safe: string) =>
+    `INSERT INTO ${safe}_tier_pricing (tier_index, start_tokens, end_tokens, input_price_per_million, output_price_per_million) VALUES (1, 0, 32768, 0, 0)`,
+  hourlyCount: (safe: string) => `SELECT COUNT(*) FROM ${safe}_hourly_price`,
+  hourlyInsert: (safe: string) => `INSERT INTO ${safe}_hourly_price (id, hourly_price) VALUES (1, 0)`,
+  methodCount: (safe: string) => `SELECT COUNT(*) FROM ${safe}_billing_method`,
+  methodInsert: (safe: string) => `INSERT INTO ${safe}_billing_method (id, use_tier_pricing) VALUES (1, 1)`,
+  lookup: 'SELECT safe_name FROM model_name_mapping WHERE original_name = ?',
+  runtimeStart: (safe: string) => `INSERT INTO ${safe}_runtime (start_time, end_time) VALUES (?, ?)`,
+  runtimeEnd: (safe: string) => `UPDATE ${safe}_runtime SET end_time = ? WHERE id = (SELECT MAX(id) FROM ${safe}_runtime)`,
+  request: (safe: string) => `INSERT INTO ${safe}_requests (timestamp, input_tokens, output_tokens) VALUES (?, ?, ?)`,
+  tierAdd: (safe: string) =>
+    `INSERT INTO ${safe}_tier_pricing (tier_index, start_tokens, end_tokens, input_price_per_million, output_price_per_million) VALUES (?, ?, ?, ?, ?)`,
+  tierUpdate: (safe: string) =>
+    `UPDATE ${safe}_tier_pricing SET start_tokens = ?, end_tokens = ?, input_price_per_million = ?, output_price_per_million = ? WHERE tier_index = ?`,
+  tierDelete: (safe: string) => `DELETE FROM ${safe}_tier_pricing WHERE tier_index = ?`,
+  hourlyUpdate: (safe: string) => `UPDATE ${safe}_hourly_price SET hourly_price = ?`,
+  methodUpdate: (safe: string) => `UPDATE ${safe}_billing_method SET use_tier_pricing = ?`,
+  programStart: 'INSERT INTO program_runtime (start_time, end_time) VALUES (?, ?)',
+  programEnd: 'UPDATE program_runtime SET end_time = ? WHERE id = (SELECT MAX(id) FROM program_runtime)',
+  programAll: 'SELECT id, start_time, end_time FROM program_runtime ORDER BY id DESC',
+  programLimit: 'SELECT id, start_time, end_time FROM program_runtime ORDER BY id DESC LIMIT ?',
+  runtimeAll: (safe: string) => `SELECT id, start_time, end_time FROM ${safe}_runtime ORDER BY id DESC`,
+  requestsAll: (safe: string) => `SELECT id, timestamp, input_tokens, output_tokens FROM ${safe}_requests ORDER BY id DESC`,
+  requestsSince: (safe: string) => `SELECT id, timestamp, input_tokens, output_tokens FROM ${safe}_requests WHERE timestamp >= ? ORDER BY id DESC`,
+  billingMethod: (safe: string) => `SELECT use_tier_pricing FROM ${safe}_billing_method WHERE id = 1`,
+  billingHourly: (safe: string) => `SELECT hourly_price FROM ${safe}_hourly_price WHERE id = 1`,
+  billingTiers: (safe: string) =>
+    `SELECT tier_index, start_tokens, end_tokens, input_price_per_million, output_price_per_million FROM ${safe}_tier_pricing ORDER BY tier_index`,
+  dropTables: (safe: string) =>
+    ['runtime', 'requests', 'tier_pricing', 'hourly_price', 'billing_method'].map((t) => `DROP TABLE IF EXISTS ${safe}_${t}`),
+  mappingDelete: 'DELETE FROM model_name_mapping WHERE original_name = ?',
+};
+
+/** The original's Monitor.__init__ for a list of configured models, statement by statement, in one commit. */
+function originalInit(db: Database.Database, models: string[]) {
+  db.transaction(() => {
+    for (const sql of ORIGINAL.init) db.prepare(sql).run();
+    for (const name of models) {
+      const safe = getSafeModelName(name);
+      if ((db.prepare(ORIGINAL.mappingCount).pluck().get(name) as number) === 0) db.prepare(ORIGINAL.mappingInsert).run(name, safe);
+      for (const sql of ORIGINAL.modelTables(safe)) db.prepare(sql).run();
+      if ((db.prepare(ORIGINAL.defaultTierCount(safe)).pluck().get() as number) === 0) db.prepare(ORIGINAL.defaultTierInsert(safe)).run();
+      if ((db.prepare(ORIGINAL.hourlyCount(safe)).pluck().get() as number) === 0) db.prepare(ORIGINAL.hourlyInsert(safe)).run();
+      if ((db.prepare(ORIGINAL.methodCount(safe)).pluck().get() as number) === 0) db.prepare(ORIGINAL.methodInsert(safe)).run();
+    }
+  })();
+}
+
+const QWEN = 'Qwen3-Coder-30B-A3B-Instruct-64K';
+const EMBED = `O'Neil "embed" [v2]; DELETE FROM t; --`;
+
+describe("interoperability with the original's code", () => {
+  it("a file written here works under every statement of the original's Monitor", async () => {
+    const path = tempPath('ours');
+    const monitor = await openMonitor(path, { models: [QWEN, EMBED] });
+    await monitor.addProgramRuntimeStart(1_710_000_000);
+    await monitor.addModelRuntimeStart(QWEN, 1_710_000_100);
+    await monitor.addModelRequest(QWEN, [1_710_000_200, 1500, 300, 1000, 500]);
+    await monitor.addTierPricing(QWEN, { tierIndex: 2, startTokens: 32769, endTokens: -1, inputPricePerMillion: 0.8, outputPricePerMillion: 2, supportCache: true, cacheHitPricePerMillion: 0.1 });
+    await monitor.updateHourlyPrice(EMBED, 4.5);
+    await monitor.close();
+
+    const db = new Database(path);
+    // the original constructs its Monitor on our file: nothing is duplicated
+    originalInit(db, [QWEN, EMBED, 'added-by-python']);
+    const q = getSafeModelName(QWEN);
+    expect(db.prepare(ORIGINAL.lookup).pluck().get(QWEN)).toBe(q);
+    expect(db.prepare(ORIGINAL.billingTiers(q)).all()).toEqual([
+      { tier_index: 1, start_tokens: 0, end_tokens: 32768, input_price_per_million: 0, output_price_per_million: 0 },
+      { tier_index: 2, start_tokens: 32769, end_tokens: -1, input_price_per_million: 0.8, output_price_per_million: 2 },
+    ]);
+    // every write statement of the original
+    db.prepare(ORIGINAL.programEnd).run(1_710_000_900);
+    db.prepare(ORIGINAL.programStart).run(1_710_001_000, 1_710_001_000);
+    db.prepare(ORIGINAL.runtimeEnd(q)).run(1_710_000_800);
+    db.prepare(ORIGINAL.runtimeStart(q)).run(1_710_001_100, 1_710_001_100);
+    db.prepare(ORIGINAL.request(q)).run(1_710_001_200, 70, 7);
+    db.prepare(ORIGINAL.tierUpdate(q)).run(0, 32768, 1.0, 2.5, 1);
+    db.prepare(ORIGINAL.tierAdd(q)).run(3, 200000, 300000, 0.4, 1.6);
+    db.prepare(ORIGINAL.tierDelete(q)).run(3);
+    db.prepare(ORIGINAL.hourlyUpdate(q)).run(12.5);
+    db.prepare(ORIGINAL.methodUpdate(q)).run(0);
+    // and every read statement
+    expect(db.prepare(ORIGINAL.programAll).all()).toEqual([
+      { id: 2, start_time: 1_710_001_000, end_time: 1_710_001_000 },
+      { id: 1, start_time: 1_710_000_000, end_time: 1_710_000_900 },
+    ]);
+    expect(db.prepare(ORIGINAL.programLimit).all(1)).toHaveLength(1);
+    expect(db.prepare(ORIGINAL.runtimeAll(q)).all()).toEqual([
+      { id: 2, start_time: 1_710_001_100, end_time: 1_710_001_100 },
+      { id: 1, start_time: 1_710_000_100, end_time: 1_710_000_800 },
+    ]);
+    expect(db.prepare(ORIGINAL.requestsAll(q)).all()).toEqual([
+      { id: 2, timestamp: 1_710_001_200, input_tokens: 70, output_tokens: 7 },
+      { id: 1, timestamp: 1_710_000_200, input_tokens: 1500, output_tokens: 300 },
+    ]);
+    expect(db.prepare(ORIGINAL.requestsSince(q)).all(1_710_001_000)).toHaveLength(1);
+    expect(db.prepare(ORIGINAL.billingMethod(q)).get()).toEqual({ use_tier_pricing: 0 });
+    expect(db.prepare(ORIGINAL.billingHourly(q)).get()).toEqual({ hourly_price: 12.5 });
+    db.close();
+
+    // what the original wrote reads back here, with the cache columns at their defaults
+    const again = await openMonitor(path);
+    expect(await again.getModelRequests(QWEN)).toEqual([
+      { id: 2, timestamp: 1_710_001_200, inputTokens: 70, outputTokens: 7, cacheN: 0, promptN: 0 },
+      { id: 1, timestamp: 1_710_000_200, inputTokens: 1500, outputTokens: 300, cacheN: 1000, promptN: 500 },
+    ]);
+    expect((await again.getModelBilling(QWEN))!.tierPricing.map((t) => [t.tierIndex, t.inputPricePerMillion, t.supportCache])).toEqual([
+      [1, 1.0, false],
+      [2, 0.8, true],
+    ]);
+    expect((await again.listModels()).map((m) => m.name)).toEqual([QWEN, EMBED, 'added-by-python']);
+    await again.close();
+
+    // the original's delete_model_tables on our file
+    const db2 = new Database(path);
+    db2.transaction(() => {
+      for (const sql of ORIGINAL.dropTables(q)) db2.prepare(sql).run();
+      db2.prepare(ORIGINAL.mappingDelete).run(QWEN);
+    })();
+    db2.close();
+    const after = await openMonitor(path);
+    expect((await after.listModels()).map((m) => m.name)).toEqual([EMBED, 'added-by-python']);
+    await after.close();
+  });
+
+  it("upgrades the original's seed file in place, marks it, and the original still works on it", async () => {
+    const path = tempPath('seed');
+    copyFileSync(fixturePath('seed-v1-dev', 'db'), path);
+    const monitor = await openMonitor(path);
+    await monitor.addModelRequest('Llama-3.3-70B-Instruct-Q4_K_M', [1_710_050_000, 10, 20, 5, 5]);
+    await monitor.close();
+
+    const db = new Database(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(0x6c6d0001);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const safe = getSafeModelName('Llama-3.3-70B-Instruct-Q4_K_M');
+    const columns = db.prepare(`SELECT name FROM pragma_table_info('${safe}_requests')`).pluck().all();
+    expect(columns).toEqual(['id', 'timestamp', 'input_tokens', 'output_tokens', 'cache_n', 'prompt_n']);
+    originalInit(db, ['Llama-3.3-70B-Instruct-Q4_K_M']);
+    db.prepare(ORIGINAL.request(safe)).run(1_710_050_001, 1, 2);
+    expect(db.prepare(ORIGINAL.requestsAll(safe)).all().slice(0, 2)).toEqual([
+      { id: 12, timestamp: 1_710_050_001, input_tokens: 1, output_tokens: 2 },
+      { id: 11, timestamp: 1_710_050_000, input_tokens: 10, output_tokens: 20 },
+    ]);
+    db.close();
+  });
+
+  it('opens read-only without writing a byte: no schema, no user_version, no journal change', async () => {
+    const path = tempPath('readonly');
+    copyFileSync(fixturePath('seed-v1-dev', 'db'), path);
+    const { readFileSync } = await import('node:fs');
+    const before = readFileSync(path);
+    const monitor = await openMonitor(path, { readOnly: true });
+    expect(await monitor.getModelRequests('Llama-3.3-70B-Instruct-Q4_K_M')).toHaveLength(10);
+    await expect(monitor.updateHourlyPrice('Llama-3.3-70B-Instruct-Q4_K_M', 1)).rejects.toMatchObject({ code: 'READ_ONLY' });
+    await monitor.close();
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+});
