@@ -19,9 +19,9 @@ export const nodeHarness: DriverHarness = {
   async create() {
     return createNodeDriver(tempPath());
   },
-  async fromBytes(bytes) {
+  async fromBytes(bytes, options) {
     const path = tempPath('fixture');
     writeFileSync(path, bytes);
-    return createNodeDriver(path);
+    return createNodeDriver(path, { readOnly: options?.readOnly });
   },
 };

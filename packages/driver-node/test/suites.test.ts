@@ -1,5 +1,6 @@
-import { driverConformanceSuite, monitorBehaviourSuite } from '@llm-monitor/test-kit';
+import { analyticsSuite, driverConformanceSuite, monitorBehaviourSuite } from '@llm-monitor/test-kit';
 import { nodeHarness } from './harness.js';
 
 driverConformanceSuite(nodeHarness);
 monitorBehaviourSuite(nodeHarness);
+analyticsSuite(nodeHarness);

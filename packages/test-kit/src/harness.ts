@@ -11,7 +11,8 @@ export interface DriverHarness {
   create(): Promise<Driver>;
   /**
    * A driver on a writable copy of a SQLite file's bytes (the original's fixtures). Engines that cannot
-   * load a SQLite file (a server database) leave it out, and fixture tests are skipped.
+   * load a SQLite file (a server database) leave it out, and fixture tests are skipped. With
+   * `readOnly`, the driver must not write to the copy at all (no journal-mode change).
    */
-  fromBytes?(bytes: Uint8Array): Promise<Driver>;
+  fromBytes?(bytes: Uint8Array, options?: { readOnly?: boolean }): Promise<Driver>;
 }

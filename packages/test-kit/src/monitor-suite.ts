@@ -72,7 +72,7 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
       return monitor;
     }
     async function fromFixture(name: 'seed-v1-dev' | 'normalized-v2-dev', options: MonitorOptions = {}): Promise<Monitor> {
-      const monitor = await Monitor.open(await harness.fromBytes!(fixtureBytes(name)), options);
+      const monitor = await Monitor.open(await harness.fromBytes!(fixtureBytes(name), { readOnly: options.readOnly }), options);
       open.push(monitor);
       return monitor;
     }

@@ -41,6 +41,12 @@ export interface Dialect {
   /** Binds a boolean the way the engine stores it (SQLite: 1/0). */
   bool(value: boolean): SqlValue;
 
+  /** The smaller of two numeric expressions (SQLite `MIN(a, b)`, PostgreSQL `LEAST(a, b)`). */
+  least(a: string, b: string): string;
+
+  /** The integer `floor(column / seconds)`: the time slot of an epoch-seconds column. */
+  slot(column: string, seconds: number): string;
+
   /**
    * A query returning one row per column of every table: `table_name`, `column_name`, `not_null`
    * (1 or 0), ordered by table and column position. Used to detect the layout of a file.
@@ -90,6 +96,8 @@ export const sqliteDialect: Dialect = {
   },
   quoteIdentifier: (name) => `"${name.replaceAll('"', '""')}"`,
   bool: (value) => (value ? 1 : 0),
+  least: (a, b) => `MIN(${a}, ${b})`,
+  slot: (column, seconds) => `CAST(${column} / ${seconds}.0 AS INTEGER)`,
   columnsQuery: `SELECT m.name AS table_name, p.name AS column_name, p."notnull" AS not_null
     FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p
     WHERE m.type = 'table' ORDER BY m.name, p.cid`,

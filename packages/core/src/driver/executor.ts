@@ -77,6 +77,22 @@ export class Executor {
     return this.#track(() => this.#withBusyRetry(() => this.#withConnection(fn)));
   }
 
+  /** Runs `fn` in one read transaction: every query sees the same snapshot of the database. */
+  snapshot<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    return this.#track(() =>
+      this.#withBusyRetry(() =>
+        this.#withConnection(async (session) => {
+          await session.run(this.dialect.beginRead);
+          try {
+            return await fn(session);
+          } finally {
+            await session.run(this.dialect.rollback).catch(() => undefined);
+          }
+        }),
+      ),
+    );
+  }
+
   /**
    * Runs `fn` in one write transaction: committed when `fn` resolves, rolled back when it throws (also
    * after an `await`). While the transaction is open no other call of this Monitor reaches the connection.

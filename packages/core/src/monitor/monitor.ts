@@ -1,3 +1,8 @@
+import { type ModelActivity, type Window, modelActivity } from '../analytics/aggregate.js';
+import { type Description, describeDatabase } from '../analytics/describe.js';
+import { type PricingOverrides, effectiveBilling } from '../analytics/pricing.js';
+import { type Series, type Summary, buildSeries, buildSummary } from '../analytics/report.js';
+import { BUCKETS, type Bucket, checkTimeZone, defaultTimeZone } from '../analytics/time-zone.js';
 import type { Driver } from '../driver/driver.js';
 import { Executor, type Session } from '../driver/executor.js';
 import { MonitorError, describeValue, isMonitorError } from '../errors.js';
@@ -68,6 +73,33 @@ export interface MonitorOptions {
   busyTimeoutMs?: number;
   /** The clock, in epoch seconds, for `getModelRequests(name, minutes)`. Default `Date.now() / 1000`. */
   now?: () => number;
+}
+
+/** What `summary` covers. */
+export interface SummaryOptions {
+  /** Epoch seconds; the window is [from, to). Omit either for an open end. */
+  from?: number;
+  to?: number;
+  /** Price with these settings instead of the stored ones (per model; any subset of `ModelBilling`). Never written. */
+  pricing?: PricingOverrides;
+  /** Only these models (default: every model in the database). */
+  models?: readonly string[];
+}
+
+export interface SeriesOptions extends SummaryOptions {
+  bucket: Bucket;
+  /** IANA zone the buckets align to (default: the runtime's zone). */
+  timeZone?: string;
+}
+
+/** The latest program run and what happened since it started. */
+export interface ProgramSession {
+  startedAt: number;
+  /** The run's end time: its last heartbeat, or its end. */
+  lastSeenAt: number;
+  /** `lastSeenAt === startedAt`: started and never updated. */
+  open: boolean;
+  summary: Summary;
 }
 
 /** State shared by a Monitor and the transaction views it hands out. */
@@ -169,26 +201,7 @@ export class Monitor {
 
   /** Every model in the database, in registration order, with its detected table shape. */
   async listModels(): Promise<ModelInfo[]> {
-    return this.#run('read', async (session) => {
-      this.#state.tables = await loadTables(session);
-      const infos: ModelInfo[] = [];
-      const seen = new Set<string>();
-      if (this.#state.tables.has(MAPPING_TABLE)) {
-        for (const row of await session.query(mappingStatements(session.dialect).list)) {
-          const name = String(row.original_name);
-          seen.add(name);
-          infos.push(toInfo(perModelRef(this.#state.tables, name, String(row.safe_name))));
-        }
-      }
-      const normalized = normalizedShape(this.#state.tables);
-      if (normalized) {
-        for (const row of await session.query('SELECT id, original_name FROM models ORDER BY id')) {
-          const name = String(row.original_name);
-          if (!seen.has(name)) infos.push(toInfo({ kind: 'normalized', name, modelId: Number(row.id), shape: normalized }));
-        }
-      }
-      return infos;
-    });
+    return this.#run('read', async (session) => (await this.#allRefs(session)).map(toInfo));
   }
 
   // ---- runtime -------------------------------------------------------------------------------------
@@ -382,6 +395,52 @@ export class Monitor {
     return this.#withModel('read', checked, 'require', (session, ref) => readBilling(session, this.#state.tables, ref));
   }
 
+  // ---- analytics -----------------------------------------------------------------------------------
+
+  /**
+   * Usage and cost per model over [from, to), priced from the stored settings or the `pricing`
+   * override. Aggregated in SQL: the cost of a million requests takes one grouped query per model.
+   *
+   * @example
+   * const { total, models } = await monitor.summary({ from: Date.now() / 1000 - 86_400 });
+   */
+  async summary(options: SummaryOptions = {}): Promise<Summary> {
+    const window = checkWindow(options);
+    return this.#analyse((session) => this.#activities(session, window, options), (activities) => buildSummary(activities, window));
+  }
+
+  /**
+   * The same numbers per calendar bucket (hour, day, week starting Monday, month) aligned in an IANA
+   * zone, DST-correct. Bucket costs add up to the summary's cost for the same window.
+   */
+  async series(options: SeriesOptions): Promise<Series> {
+    const window = checkWindow(options ?? {});
+    const bucket = options?.bucket;
+    if (!BUCKETS.includes(bucket))
+      throw new MonitorError('INVALID_INPUT', `Invalid bucket: got ${describeValue(bucket)} (expected one of ${BUCKETS.join(', ')}).`, { value: bucket });
+    const timeZone = options.timeZone === undefined ? defaultTimeZone() : checkTimeZone(options.timeZone);
+    return this.#analyse(
+      (session) => this.#activities(session, window, options),
+      (activities) => buildSeries(activities, window, bucket, timeZone),
+    );
+  }
+
+  /** The latest program run and the summary since it started; null when no program run is recorded. */
+  async session(options: Pick<SummaryOptions, 'pricing' | 'models'> = {}): Promise<ProgramSession | null> {
+    const [latest] = await this.getProgramRuntime(1);
+    if (!latest) return null;
+    const summary = await this.summary({ ...options, from: latest.startTime });
+    return { startedAt: latest.startTime, lastSeenAt: latest.endTime, open: latest.endTime === latest.startTime, summary };
+  }
+
+  /** The detected shape of every model, row counts, journal mode, and anything suspicious in the file. */
+  async describe(): Promise<Description> {
+    return this.#analyse(
+      async (session) => describeDatabase(session, this.#state.tables, await this.#allRefs(session)),
+      (description) => description,
+    );
+  }
+
   // ---- deletion, transactions, closing -------------------------------------------------------------
 
   /** Drops the model's five tables and its mapping row, atomically. */
@@ -433,6 +492,62 @@ export class Monitor {
   }
 
   // ---- internals -----------------------------------------------------------------------------------
+
+  /** Every model: the mapping table's, then the normalized `models` table's not already listed. */
+  async #allRefs(session: Session): Promise<ModelRef[]> {
+    this.#state.tables = await loadTables(session);
+    const refs: ModelRef[] = [];
+    const seen = new Set<string>();
+    if (this.#state.tables.has(MAPPING_TABLE)) {
+      for (const row of await session.query(mappingStatements(session.dialect).list)) {
+        const name = String(row.original_name);
+        seen.add(name);
+        refs.push(perModelRef(this.#state.tables, name, String(row.safe_name)));
+      }
+    }
+    const normalized = normalizedShape(this.#state.tables);
+    if (normalized) {
+      for (const row of await session.query('SELECT id, original_name FROM models ORDER BY id')) {
+        const name = String(row.original_name);
+        if (!seen.has(name)) refs.push({ kind: 'normalized', name, modelId: Number(row.id), shape: normalized });
+      }
+    }
+    return refs;
+  }
+
+  async #activities(session: Session, window: Window, options: SummaryOptions): Promise<ModelActivity[]> {
+    let refs = await this.#allRefs(session);
+    const byName = new Map(refs.map((ref) => [ref.name, ref]));
+    const unknown = (name: string, what: string) =>
+      new MonitorError('UNKNOWN_MODEL', `Unknown model ${describeValue(name)} in ${what}: it is not in this database.`, { model: name });
+    const pricing = options.pricing ?? {};
+    if (typeof pricing !== 'object' || pricing === null)
+      throw new MonitorError('INVALID_INPUT', `Invalid pricing: got ${describeValue(pricing)} (expected an object keyed by model name).`, { value: pricing });
+    for (const name of Object.keys(pricing)) if (!byName.has(name)) throw unknown(name, 'the what-if pricing');
+    if (options.models !== undefined) {
+      refs = options.models.map((name) => {
+        const ref = byName.get(name);
+        if (!ref) throw unknown(name, 'the models option');
+        return ref;
+      });
+    }
+    const activities: ModelActivity[] = [];
+    for (const ref of refs) {
+      const complete = ref.kind === 'normalized' || perModelShape(this.#state.tables, ref.safeName).missingTables.length === 0;
+      if (!complete) continue;
+      const stored = await readBilling(session, this.#state.tables, ref);
+      const billing = effectiveBilling(ref.name, stored, pricing[ref.name]);
+      activities.push(await modelActivity(session, this.#state.tables, ref, billing, window));
+    }
+    return activities;
+  }
+
+  /** Reads in one snapshot (or the caller's transaction), then builds the report outside the lock. */
+  async #analyse<T, R>(read: (session: Session) => Promise<T>, build: (data: T) => R): Promise<R> {
+    if (this.#bound) return build(await this.#run('read', read));
+    if (this.#state.executor.closed) throw new MonitorError('CLOSED', 'The monitor is closed; open a new one.');
+    return build(await this.#state.executor.snapshot(read));
+  }
 
   async #initialise(session: Session, models: string[]): Promise<void> {
     const tables = this.#state.tables;
@@ -599,6 +714,16 @@ async function loadTables(session: Session): Promise<TableColumns> {
 
 function perModelRef(tables: TableColumns, name: string, safeName: string): ModelRef {
   return { kind: 'per-model', name, safeName, shape: perModelShape(tables, safeName).shape };
+}
+
+function checkWindow(options: SummaryOptions): Window {
+  if (typeof options !== 'object' || options === null)
+    throw new MonitorError('INVALID_INPUT', `Invalid options: got ${describeValue(options)}.`, { value: options });
+  const from = options.from === undefined ? null : checkTime(undefined, 'from', options.from);
+  const to = options.to === undefined ? null : checkTime(undefined, 'to', options.to);
+  if (from !== null && to !== null && to < from)
+    throw new MonitorError('INVALID_INPUT', `Invalid window: to (${to}) is before from (${from}).`, { value: { from, to } });
+  return { from, to };
 }
 
 function toInfo(ref: ModelRef): ModelInfo {
