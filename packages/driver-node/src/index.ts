@@ -13,6 +13,8 @@ import {
   sqliteDialect,
 } from '@llm-monitor/core';
 
+export * from '@llm-monitor/core';
+
 /** Where the original LLM-Manager kept its monitor, relative to the working directory. */
 export const DEFAULT_DB_PATH = 'webui/monitoring.db';
 
@@ -124,16 +126,15 @@ export function createNodeDriver(path: string, options: NodeDriverOptions = {}):
     throw new MonitorError('DRIVER', `Cannot open ${file}: ${(error as Error).message}`, { cause: error, value: file });
   }
   try {
-    if (!options.readOnly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
-    }
+    // reading the schema here turns "not a database" into an error at open, not at the first query
+    db.pragma('schema_version');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 0');
+    // a reader never waits in the engine: core retries busy reads asynchronously
+    if (options.readOnly) db.pragma('busy_timeout = 0');
   } catch (error) {
     db.close();
     const kind = sqliteDialect.classifyError(error);
-    throw new MonitorError(kind === 'not-a-database' ? 'NOT_A_DATABASE' : kind === 'read-only' ? 'READ_ONLY' : 'DRIVER', `Cannot open ${file}: ${(error as Error).message}`, {
+    throw new MonitorError(kind === 'not-a-database' ? 'NOT_A_DATABASE' : 'DRIVER', `Cannot open ${file}: ${(error as Error).message}`, {
       cause: error,
       value: file,
     });
@@ -143,6 +144,14 @@ export function createNodeDriver(path: string, options: NodeDriverOptions = {}):
     dialect: sqliteDialect,
     acquireConnection: async () => connection,
     releaseConnection: async () => undefined,
+    // only once the Monitor recognised the file: a refused file keeps its journal mode
+    async prepareForWrites() {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      // from here on, waiting for another writer's lock is core's job (asynchronous retries), so the
+      // engine never blocks the event loop in its busy handler
+      db.pragma('busy_timeout = 0');
+    },
     close: async () => db.close(),
   };
 }

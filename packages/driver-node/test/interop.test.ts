@@ -193,3 +193,34 @@ describe("interoperability with the original's code", () => {
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 });
+
+describe('files the Monitor refuses or meets half-way', () => {
+  it('leaves a foreign database untouched: no WAL switch, no tables', async () => {
+    const path = tempPath('foreign');
+    const db = new Database(path);
+    db.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)');
+    db.close();
+    const { readFileSync } = await import('node:fs');
+    const before = readFileSync(path);
+    await expect(openMonitor(path)).rejects.toMatchObject({ code: 'NOT_A_MONITOR_DB' });
+    expect(readFileSync(path).equals(before)).toBe(true);
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('journal_mode', { simple: true })).toBe('delete');
+    check.close();
+  });
+
+  it('upgrades a seed-layout model that the original created after this Monitor opened', async () => {
+    const path = tempPath('late');
+    const monitor = await openMonitor(path, { models: ['ours'] });
+    const db = new Database(path);
+    originalInit(db, ['created-by-python']);
+    db.close();
+    await monitor.addModelRequest('created-by-python', [1_710_000_000, 10, 5, 4, 6]);
+    expect(await monitor.getModelRequests('created-by-python')).toEqual([
+      { id: 1, timestamp: 1_710_000_000, inputTokens: 10, outputTokens: 5, cacheN: 4, promptN: 6 },
+    ]);
+    await monitor.addTierPricing('created-by-python', { tierIndex: 2, startTokens: 32769, endTokens: -1, inputPricePerMillion: 1, outputPricePerMillion: 1, supportCache: true, cacheHitPricePerMillion: 0.5 });
+    expect((await monitor.listModels()).find((m) => m.name === 'created-by-python')).toMatchObject({ shape: 'S3', writable: true });
+    await monitor.close();
+  });
+});

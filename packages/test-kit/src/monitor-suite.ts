@@ -342,6 +342,21 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
         expect((await rejection(escaped!.addModelRequest('m', [1_710_000_004, 1, 1]))).code).toBe('CLOSED');
       });
 
+      it('nests transactions: an inner one that throws rolls back alone', async () => {
+        const monitor = await fresh({ models: ['m'] });
+        await monitor.transaction(async (tx) => {
+          await tx.addModelRequest('m', [1_710_000_000, 1, 1]);
+          await tx
+            .transaction(async (inner) => {
+              await inner.addModelRequest('m', [1_710_000_001, 2, 2]);
+              throw new Error('inner');
+            })
+            .catch(() => undefined);
+          await tx.addModelRequest('m', [1_710_000_002, 3, 3]);
+        });
+        expect((await monitor.getModelRequests('m')).map((r) => r.inputTokens)).toEqual([3, 1]);
+      });
+
       it('deletes a model atomically and can register it again afresh', async () => {
         const monitor = await fresh({ models: ['m', 'keep'] });
         await monitor.addModelRequest('m', [1_710_000_000, 1, 1]);

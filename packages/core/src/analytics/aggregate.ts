@@ -20,7 +20,8 @@ export interface Window {
 }
 
 export interface SlotGroup extends TokenSums {
-  slot: number;
+  /** The 15-minute slot (`floor(t / 900)`), or null when the aggregation was not by slot. */
+  slot: number | null;
   /** The tier index that prices these requests; null when no tier matches; 0 for hourly-billed models. */
   tier: number | null;
   firstAt: number;
@@ -40,6 +41,8 @@ export interface ModelActivity {
   plan: TierPlan;
   groups: SlotGroup[];
   runs: Run[];
+  /** Slots in which the model served a request (for idle time); only collected when it has runs in the window. */
+  busySlots: Set<number>;
 }
 
 const num = (value: SqlValue | undefined): number => Number(value ?? 0);
@@ -78,28 +81,38 @@ export async function modelActivity(
   ref: ModelRef,
   billing: ModelBilling,
   window: Window,
+  bySlot: boolean,
 ): Promise<ModelActivity> {
   const d = session.dialect;
   const plan = tierPlan(billing);
   const source = requestSource(session, tables, ref);
   const tier = billing.useTierPricing ? tierCaseSql(plan) : '0';
-  const cacheN = source.cache ? 'cache_n' : '0';
-  const promptN = source.cache ? 'prompt_n' : '0';
+  // the S5–S7 cache formula needs the raw cache_n / prompt_n sums; the range tiers only the hits
+  const rawCache = source.cache && plan.kind === 'windows';
   const conditions = windowConditions(source.time, window);
   const where = [...(source.filter ? [source.filter] : []), ...conditions.sql];
+  const whereSql = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+  const params = [...source.params, ...conditions.params];
+  const slot = d.slot(source.time, SLOT_SECONDS);
+  const columns = [
+    `${bySlot ? slot : 'NULL'} AS slot`,
+    `${tier} AS tier`,
+    'COUNT(*) AS requests',
+    'SUM(input_tokens) AS input_tokens',
+    'SUM(output_tokens) AS output_tokens',
+    source.cache ? `SUM(${d.least('cache_n', 'input_tokens')}) AS cache_hits` : '0 AS cache_hits',
+    rawCache ? 'SUM(cache_n) AS cache_n' : '0 AS cache_n',
+    rawCache ? 'SUM(prompt_n) AS prompt_n' : '0 AS prompt_n',
+    `MIN(${source.time}) AS first_at`,
+    `MAX(${source.time}) AS last_at`,
+  ];
   const rows = await session.query(
-    `SELECT ${d.slot(source.time, SLOT_SECONDS)} AS slot, ${tier} AS tier, COUNT(*) AS requests,
-       SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,
-       SUM(${source.cache ? d.least('cache_n', 'input_tokens') : '0'}) AS cache_hits,
-       SUM(${cacheN}) AS cache_n, SUM(${promptN}) AS prompt_n,
-       MIN(${source.time}) AS first_at, MAX(${source.time}) AS last_at
-     FROM ${source.from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-     GROUP BY 1, 2`,
-    [...source.params, ...conditions.params],
+    `SELECT ${columns.join(', ')} FROM ${source.from}${whereSql} GROUP BY ${bySlot ? '1, 2' : '2'}`,
+    params,
   );
   const groups = rows.map(
     (row): SlotGroup => ({
-      slot: num(row.slot),
+      slot: row.slot === null ? null : num(row.slot),
       tier: row.tier === null ? null : num(row.tier),
       requests: num(row.requests),
       inputTokens: num(row.input_tokens),
@@ -133,7 +146,11 @@ export async function modelActivity(
     const finish = Math.max(start, num(row.end_time));
     return { start, end: finish, open: num(row.null_end) === 1 || finish === start };
   });
-  return { ref, billing, plan, groups, runs };
+  const busySlots = new Set<number>();
+  if (bySlot) for (const g of groups) busySlots.add(g.slot!);
+  else if (runs.length > 0 && groups.length > 0)
+    for (const row of await session.query(`SELECT DISTINCT ${slot} AS slot FROM ${source.from}${whereSql}`, params)) busySlots.add(num(row.slot));
+  return { ref, billing, plan, groups, runs, busySlots };
 }
 
 /** Seconds of [start, end) inside [from, to). */

@@ -8,12 +8,16 @@ import { checkBoolean, checkCount, checkPrice, checkTier, checkTokens } from '..
  * their token sums, so it is computed from the sums the SQL returns.
  */
 
+/** A 2-D tier window to price with; the cache fields default to no cache support. */
+export type TierWindowInput = Omit<TierWindow, 'supportCache' | 'cacheWritePrice' | 'cacheReadPrice'> &
+  Partial<Pick<TierWindow, 'supportCache' | 'cacheWritePrice' | 'cacheReadPrice'>>;
+
 /** A what-if override of a model's billing: any subset of what `getModelBilling` returns. Never written. */
 export interface PricingOverride {
   useTierPricing?: boolean;
   hourlyPrice?: number;
   tierPricing?: readonly TierInput[] | readonly TierPricing[];
-  tierWindows?: readonly TierWindow[];
+  tierWindows?: readonly TierWindowInput[];
 }
 
 /** Per model name. */

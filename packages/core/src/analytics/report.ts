@@ -115,9 +115,8 @@ function costPerMillion(totals: UsageTotals): number | null {
 function summarizeModel(activity: ModelActivity, window: Window): ModelSummary {
   const { billing, plan } = activity;
   const totals = emptyTotals();
-  const busySlots = new Set<number>();
+  const { busySlots } = activity;
   for (const g of activity.groups) {
-    busySlots.add(g.slot);
     totals.requests += g.requests;
     totals.inputTokens += g.inputTokens;
     totals.outputTokens += g.outputTokens;
@@ -225,7 +224,7 @@ export function buildSeries(activities: readonly ModelActivity[], window: Window
     const name = a.ref.name;
     for (const b of buckets) b.models[name] = emptyBucketUsage();
     for (const g of a.groups) {
-      const usage = buckets[bucketOf(g.slot * SLOT_SECONDS)]!.models[name]!;
+      const usage = buckets[bucketOf(g.slot! * SLOT_SECONDS)]!.models[name]!;
       usage.requests += g.requests;
       usage.inputTokens += g.inputTokens;
       usage.outputTokens += g.outputTokens;

@@ -24,6 +24,8 @@ export interface Dialect {
   readonly beginRead: string;
   readonly commit: string;
   readonly rollback: string;
+  /** Savepoints: each call inside `monitor.transaction()` is atomic on its own. */
+  readonly savepoint: { readonly begin: string; readonly release: string; readonly rollback: string };
 
   /** Column types and the auto-increment primary key, for the DDL in `schema/`. */
   readonly types: {
@@ -52,6 +54,9 @@ export interface Dialect {
    * (1 or 0), ordered by table and column position. Used to detect the layout of a file.
    */
   readonly columnsQuery: string;
+
+  /** A query returning one row `{ index_name }` per index in the database. */
+  readonly indexesQuery: string;
 
   /** A query returning `{ journal_mode }`, or null when the engine has no such notion. */
   readonly journalModeQuery: string | null;
@@ -86,6 +91,11 @@ export const sqliteDialect: Dialect = {
   beginRead: 'BEGIN',
   commit: 'COMMIT',
   rollback: 'ROLLBACK',
+  savepoint: {
+    begin: 'SAVEPOINT llm_monitor_call',
+    release: 'RELEASE SAVEPOINT llm_monitor_call',
+    rollback: 'ROLLBACK TO SAVEPOINT llm_monitor_call',
+  },
   types: {
     autoIdPrimaryKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
     integer: 'INTEGER',
@@ -101,6 +111,7 @@ export const sqliteDialect: Dialect = {
   columnsQuery: `SELECT m.name AS table_name, p.name AS column_name, p."notnull" AS not_null
     FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p
     WHERE m.type = 'table' ORDER BY m.name, p.cid`,
+  indexesQuery: "SELECT name AS index_name FROM sqlite_master WHERE type = 'index'",
   journalModeQuery: 'PRAGMA journal_mode',
   userVersion: { query: 'PRAGMA user_version', set: (version) => `PRAGMA user_version = ${Math.trunc(version)}` },
   classifyError(error) {

@@ -16,8 +16,8 @@ export interface RunResult {
  * lock around every call and around whole transactions, so a connection implementation can be a plain
  * wrapper over a synchronous engine (better-sqlite3, sql.js) or one pooled client (PostgreSQL).
  *
- * Parameters are positional (`?` in SQLite; the PostgreSQL dialect rewrites them to `$1, $2, …`
- * before they reach the connection). Errors are thrown as the engine's own errors: core classifies
+ * Parameters are positional: core writes `?` placeholders; a connection whose engine numbers them
+ * (`$1, $2, …` in PostgreSQL) converts them itself. Errors are thrown as the engine's own errors: core classifies
  * them through {@link Dialect.classifyError} and wraps them in a `MonitorError` with the original
  * kept as `cause`.
  *
@@ -55,6 +55,13 @@ export interface Driver {
 
   /** Gives a connection back. Never throws for a connection this driver handed out. */
   releaseConnection(connection: DatabaseConnection): Promise<void>;
+
+  /**
+   * Called once by `Monitor.open` after it recognised the database as a monitor's (or empty), before
+   * its first write, and never for a read-only Monitor: the place to switch the journal mode and the
+   * like, so that a file that is refused is left untouched.
+   */
+  prepareForWrites?(): Promise<void>;
 
   /** Closes the engine. Core calls it once, after every acquired connection was released. */
   close(): Promise<void>;

@@ -101,6 +101,15 @@ export class Executor {
     return this.#track(() => this.#withConnection((session) => this.#transaction(session, fn)));
   }
 
+  /** Lets the driver prepare the database for writing (journal mode and the like); see `Driver.prepareForWrites`. */
+  async prepareForWrites(): Promise<void> {
+    try {
+      await this.#driver.prepareForWrites?.();
+    } catch (error) {
+      throw this.mapError(error, 'Could not prepare the database for writing');
+    }
+  }
+
   /** Closes the driver once every call made before `close()` has finished. Idempotent. */
   close(): Promise<void> {
     if (!this.#closing) {

@@ -26,10 +26,13 @@ import {
   modelTableNames,
   modelTablesDdl,
   nativeStatements,
+  requestsIndexDdl,
+  requestsIndexName,
   programStatements,
 } from '../schema/native.js';
 import {
   type ModelRef,
+  normalizedModels,
   programRuntimeQuery,
   readBilling,
   requestsQuery,
@@ -145,20 +148,20 @@ export class Monitor {
    */
   static async open(driver: Driver, options: MonitorOptions = {}): Promise<Monitor> {
     const executor = new Executor(driver, { busyTimeoutMs: options.busyTimeoutMs });
-    const models = (options.models ?? []).map((name) => checkModelName(name));
-    if (options.readOnly && models.length > 0)
-      throw new MonitorError('INVALID_INPUT', `Cannot register models on a read-only monitor: got models ${describeValue(models)}.`, { value: models });
-    const state: MonitorState = {
-      executor,
-      autoRegister: options.autoRegister ?? true,
-      readOnly: options.readOnly ?? false,
-      now: options.now ?? (() => Date.now() / 1000),
-      tables: new Map(),
-      refs: new Map(),
-      statements: new Map(),
-    };
-    const monitor = new Monitor(state, null);
     try {
+      const models = (options.models ?? []).map((name) => checkModelName(name));
+      if (options.readOnly && models.length > 0)
+        throw new MonitorError('INVALID_INPUT', `Cannot register models on a read-only monitor: got models ${describeValue(models)}.`, { value: models });
+      const state: MonitorState = {
+        executor,
+        autoRegister: options.autoRegister ?? true,
+        readOnly: options.readOnly ?? false,
+        now: options.now ?? (() => Date.now() / 1000),
+        tables: new Map(),
+        refs: new Map(),
+        statements: new Map(),
+      };
+      const monitor = new Monitor(state, null);
       state.tables = await executor.read(loadTables);
       if (state.readOnly) {
         if (!isMonitorDatabase(state.tables))
@@ -169,13 +172,14 @@ export class Monitor {
             'NOT_A_MONITOR_DB',
             `The database holds tables of another application (${[...state.tables.keys()].slice(0, 5).join(', ')}), none of a monitor; refusing to write to it.`,
           );
+        await executor.prepareForWrites();
         await executor.write((session) => monitor.#initialise(session, models));
       }
+      return monitor;
     } catch (error) {
       await executor.close().catch(() => undefined);
       throw executor.mapError(error, 'Could not open the monitor database');
     }
-    return monitor;
   }
 
   /** The table-name prefix of a model: `"model_" + sha256(utf8(name)).hex.slice(0, 16)`. Pure and synchronous. */
@@ -270,7 +274,10 @@ export class Monitor {
         throw error;
       }
     });
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) {
+      this.#requireWritable();
+      return 0;
+    }
     return this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', async (session, ref) => {
       const { changes } = await session.batch(this.#native(ref).insertRequest, rows);
       return changes;
@@ -406,7 +413,7 @@ export class Monitor {
    */
   async summary(options: SummaryOptions = {}): Promise<Summary> {
     const window = checkWindow(options);
-    return this.#analyse((session) => this.#activities(session, window, options), (activities) => buildSummary(activities, window));
+    return this.#analyse((session) => this.#activities(session, window, options, false), (activities) => buildSummary(activities, window));
   }
 
   /**
@@ -420,7 +427,7 @@ export class Monitor {
       throw new MonitorError('INVALID_INPUT', `Invalid bucket: got ${describeValue(bucket)} (expected one of ${BUCKETS.join(', ')}).`, { value: bucket });
     const timeZone = options.timeZone === undefined ? defaultTimeZone() : checkTimeZone(options.timeZone);
     return this.#analyse(
-      (session) => this.#activities(session, window, options),
+      (session) => this.#activities(session, window, options, true),
       (activities) => buildSeries(activities, window, bucket, timeZone),
     );
   }
@@ -446,12 +453,11 @@ export class Monitor {
   /** Drops the model's five tables and its mapping row, atomically. */
   async deleteModelTables(name: string): Promise<void> {
     const checked = checkModelName(name);
-    await this.#withModel('write', checked, 'require', async (session, ref) => {
-      if (ref.kind !== 'per-model')
-        throw schemaMismatch(ref, 'deleting it');
-      for (const statement of this.#native(ref).dropTables) await session.run(statement);
+    await this.#withModel('write', checked, 'require-writable', async (session, ref) => {
+      const statements = this.#native(ref);
+      for (const statement of statements.dropTables) await session.run(statement);
       await session.run(mappingStatements(session.dialect).delete, [checked]);
-      for (const table of Object.values(modelTableNames(ref.safeName))) this.#state.tables.delete(table);
+      for (const table of Object.values(statements.names)) this.#state.tables.delete(table);
       this.#state.refs.delete(checked);
     });
   }
@@ -461,6 +467,7 @@ export class Monitor {
    * `fn` receives a Monitor bound to the transaction. All its writes commit together when `fn`
    * resolves and roll back together when it throws. Each call inside stays atomic on its own.
    * Use `tx`, not the outer monitor, inside `fn`: the outer one waits for the transaction to end.
+   * `tx.transaction(inner)` nests: `inner`'s writes roll back alone when it throws.
    *
    * @example
    * await monitor.transaction(async (tx) => {
@@ -469,7 +476,7 @@ export class Monitor {
    * });
    */
   async transaction<T>(fn: (tx: Monitor) => Promise<T>): Promise<T> {
-    if (this.#bound) return fn(this);
+    if (this.#bound) return this.#run('write', () => fn(this));
     this.#requireWritable();
     return this.#state.executor.write(async (session) => {
       const tx = new Monitor(this.#state, session);
@@ -507,7 +514,7 @@ export class Monitor {
     }
     const normalized = normalizedShape(this.#state.tables);
     if (normalized) {
-      for (const row of await session.query('SELECT id, original_name FROM models ORDER BY id')) {
+      for (const row of await session.query(normalizedModels.list)) {
         const name = String(row.original_name);
         if (!seen.has(name)) refs.push({ kind: 'normalized', name, modelId: Number(row.id), shape: normalized });
       }
@@ -515,7 +522,7 @@ export class Monitor {
     return refs;
   }
 
-  async #activities(session: Session, window: Window, options: SummaryOptions): Promise<ModelActivity[]> {
+  async #activities(session: Session, window: Window, options: SummaryOptions, bySlot: boolean): Promise<ModelActivity[]> {
     let refs = await this.#allRefs(session);
     const byName = new Map(refs.map((ref) => [ref.name, ref]));
     const unknown = (name: string, what: string) =>
@@ -537,7 +544,7 @@ export class Monitor {
       if (!complete) continue;
       const stored = await readBilling(session, this.#state.tables, ref);
       const billing = effectiveBilling(ref.name, stored, pricing[ref.name]);
-      activities.push(await modelActivity(session, this.#state.tables, ref, billing, window));
+      activities.push(await modelActivity(session, this.#state.tables, ref, billing, window, bySlot));
     }
     return activities;
   }
@@ -559,19 +566,34 @@ export class Monitor {
       }
     }
     this.#state.tables = await loadTables(session);
-    if (this.#state.tables.has(MAPPING_TABLE)) {
-      for (const row of await session.query(mappingStatements(session.dialect).list)) {
-        const upgrade = perModelShape(this.#state.tables, String(row.safe_name)).missingColumns;
-        for (const { table, column } of upgrade) await session.run(addCacheColumnSql(session.dialect, table, column));
-        changed ||= upgrade.length > 0;
-      }
-    }
+    if (this.#state.tables.has(MAPPING_TABLE))
+      for (const row of await session.query(mappingStatements(session.dialect).list))
+        changed = (await this.#upgrade(session, String(row.safe_name))) || changed;
     for (const name of models) changed = (await this.#register(session, name)).created || changed;
-    if (changed) {
-      const userVersion = session.dialect.userVersion;
-      if (userVersion) await session.run(userVersion.set(USER_VERSION));
-      this.#state.tables = await loadTables(session);
-    }
+    if (changed) await this.#markUpgraded(session);
+  }
+
+  /**
+   * Brings a seed-layout model (S1, S2) up to the native layout: the cache columns (with defaults, so
+   * the seed's code keeps working) and the requests index. Resolves true when it changed anything.
+   */
+  async #upgrade(session: Session, safeName: string): Promise<boolean> {
+    const shape = perModelShape(this.#state.tables, safeName);
+    if (!isWritableShape(shape.shape) || shape.missingTables.length > 0) return false;
+    for (const { table, column } of shape.missingColumns) await session.run(addCacheColumnSql(session.dialect, table, column));
+    const indexes = new Set((await session.query(session.dialect.indexesQuery)).map((row) => String(row.index_name)));
+    const addIndex = !indexes.has(requestsIndexName(safeName));
+    if (addIndex) await session.run(requestsIndexDdl(session.dialect, safeName));
+    if (shape.missingColumns.length === 0 && !addIndex) return false;
+    this.#state.tables = await loadTables(session);
+    return true;
+  }
+
+  /** Marks the file as created or upgraded by this project (`PRAGMA user_version`), and reloads the layout. */
+  async #markUpgraded(session: Session): Promise<void> {
+    const userVersion = session.dialect.userVersion;
+    if (userVersion) await session.run(userVersion.set(USER_VERSION));
+    this.#state.tables = await loadTables(session);
   }
 
   /** Registers a model in the native layout if absent; `created` says whether anything was written. */
@@ -597,9 +619,8 @@ export class Monitor {
     if ((await count(s.hasHourlyPrice)) === 0) await session.run(s.insertDefaultHourlyPrice);
     if ((await count(s.hasBillingMethod)) === 0) await session.run(s.insertDefaultBillingMethod);
     this.#state.tables = await loadTables(session);
-    const upgrade = perModelShape(this.#state.tables, safeName).missingColumns;
-    for (const { table, column } of upgrade) await session.run(addCacheColumnSql(d, table, column));
-    if (upgrade.length > 0) this.#state.tables = await loadTables(session);
+    await this.#upgrade(session, safeName);
+    await this.#markUpgraded(session);
     const ref = perModelRef(this.#state.tables, name, safeName);
     this.#state.refs.set(name, ref);
     return { ref, created: true };
@@ -620,7 +641,7 @@ export class Monitor {
     }
     const normalized = normalizedShape(this.#state.tables);
     if (!ref && normalized) {
-      const [row] = await session.query('SELECT id FROM models WHERE original_name = ?', [name]);
+      const [row] = await session.query(normalizedModels.lookup, [name]);
       if (row) ref = { kind: 'normalized', name, modelId: Number(row.id), shape: normalized };
     }
     if (ref) this.#state.refs.set(name, ref);
@@ -641,6 +662,7 @@ export class Monitor {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#run(access, async (session) => {
+          const fresh = !this.#state.refs.has(name);
           const ref = mode === 'register' ? (await this.#register(session, name)).ref : await this.#resolve(session, name);
           if (!ref)
             throw new MonitorError(
@@ -650,6 +672,11 @@ export class Monitor {
             );
           if (access === 'write' && mode !== 'require' && !(ref.kind === 'per-model' && isWritableShape(ref.shape)))
             throw schemaMismatch(ref, 'writing to it');
+          // a model another process created in the seed's layout since this Monitor opened
+          if (access === 'write' && fresh && ref.kind === 'per-model' && (await this.#upgrade(session, ref.safeName))) {
+            await this.#markUpgraded(session);
+            this.#state.refs.set(name, perModelRef(this.#state.tables, name, ref.safeName));
+          }
           return fn(session, ref);
         });
       } catch (error) {
@@ -674,14 +701,15 @@ export class Monitor {
     if (!bound) return access === 'write' ? this.#state.executor.write(fn) : this.#state.executor.read(fn);
     if (!this.#boundOpen) throw new MonitorError('CLOSED', 'This transaction has ended; use the monitor it came from.');
     if (access === 'read') return fn(bound);
-    await bound.run('SAVEPOINT llm_monitor_call');
+    const { savepoint } = bound.dialect;
+    await bound.run(savepoint.begin);
     try {
       const result = await fn(bound);
-      await bound.run('RELEASE SAVEPOINT llm_monitor_call');
+      await bound.run(savepoint.release);
       return result;
     } catch (error) {
-      await bound.run('ROLLBACK TO SAVEPOINT llm_monitor_call').catch(() => undefined);
-      await bound.run('RELEASE SAVEPOINT llm_monitor_call').catch(() => undefined);
+      await bound.run(savepoint.rollback).catch(() => undefined);
+      await bound.run(savepoint.release).catch(() => undefined);
       throw error;
     }
   }

@@ -60,6 +60,18 @@ export function coreTablesDdl(d: Dialect): string[] {
   ];
 }
 
+/**
+ * The index the analytics need on a native model's requests (windowed queries). The original's code
+ * never names indexes and its `DROP TABLE` drops them with the table, so it keeps working.
+ */
+export function requestsIndexName(safeName: string): string {
+  return `${safeName}_requests_timestamp`;
+}
+
+export function requestsIndexDdl(d: Dialect, safeName: string): string {
+  return `CREATE INDEX IF NOT EXISTS ${d.quoteIdentifier(requestsIndexName(safeName))} ON ${d.quoteIdentifier(modelTableNames(safeName).requests)} (timestamp)`;
+}
+
 export function modelTablesDdl(d: Dialect, safeName: string): string[] {
   const t = d.types;
   const q = d.quoteIdentifier;
@@ -90,6 +102,7 @@ export function modelTablesDdl(d: Dialect, safeName: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${q(n.billingMethod)} (
     id ${t.integer} PRIMARY KEY CHECK (id = 1),
     use_tier_pricing ${t.boolean} NOT NULL DEFAULT ${d.bool(true)})`,
+    requestsIndexDdl(d, safeName),
   ];
 }
 

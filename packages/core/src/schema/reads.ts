@@ -26,6 +26,12 @@ function optionalColumn(tables: TableColumns, table: string, column: string, fal
   return tables.get(table)?.has(column) ? column : `${fallback} AS ${column}`;
 }
 
+/** The model list and lookup of the normalized layouts (S6, S7). */
+export const normalizedModels = {
+  list: 'SELECT id, original_name FROM models ORDER BY id',
+  lookup: 'SELECT id FROM models WHERE original_name = ?',
+};
+
 export function runtimeQuery(d: Dialect, ref: ModelRef, limit: number): Query {
   const limitSql = limit > 0 ? ' LIMIT ?' : '';
   const params: SqlValue[] = limit > 0 ? [limit] : [];
