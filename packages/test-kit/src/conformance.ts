@@ -14,7 +14,8 @@ export function driverConformanceSuite(harness: DriverHarness): void {
       const driver: Driver = await harness.create();
       executor = new Executor(driver, { busyTimeoutMs: 2000 });
       await executor.write(async (s) => {
-        await s.run('CREATE TABLE t (id INTEGER PRIMARY KEY, label TEXT UNIQUE, amount REAL, n INTEGER)');
+        const { types } = s.dialect;
+        await s.run(`CREATE TABLE t (id ${types.integer} PRIMARY KEY, label ${types.text} UNIQUE, amount ${types.real}, n ${types.integer})`);
       });
       return executor;
     }
@@ -28,7 +29,7 @@ export function driverConformanceSuite(harness: DriverHarness): void {
 
     it('binds positional parameters and returns rows keyed by column name', async () => {
       const e = await open();
-      const label = 'mañana 🚀 "quoted" \u0000 nul';
+      const label = 'mañana 🚀 "quoted" \'single\' ? ; --';
       await e.write((s) => s.run('INSERT INTO t (id, label, amount, n) VALUES (?, ?, ?, ?)', [1, label, 0.1 + 0.2, 2 ** 53 - 1]));
       await e.write((s) => s.run('INSERT INTO t (id, label, amount, n) VALUES (?, ?, ?, ?)', [2, null, -1.5, 0]));
       const rows = await e.read((s) => s.query('SELECT id, label, amount, n FROM t WHERE id >= ? ORDER BY id', [1]));

@@ -608,6 +608,11 @@ export class Monitor {
         `Cannot register model ${describeValue(name)}: this file uses layout ${SHAPE_NAMES[normalized]}, which this Monitor reads but does not write.`,
         { model: name },
       );
+    if (!existing && name.includes('\u0000'))
+      throw new MonitorError('INVALID_INPUT', `Invalid model name ${describeValue(name)}: it contains a NUL character, which not every engine can store.`, {
+        model: name,
+        value: name,
+      });
     const d = session.dialect;
     const safeName = getSafeModelName(name);
     // A mapping row whose tables are gone (a half-deleted model) gets its tables back.
