@@ -69,7 +69,11 @@ function loadBetterSqlite3(): DatabaseConstructor {
   return BetterSqlite3;
 }
 
-const toSqlite = (value: SqlValue): unknown => (typeof value === 'boolean' ? (value ? 1 : 0) : value);
+/** better-sqlite3 binds no booleans: 1/0 instead (core's dialect already sends numbers; this is a guard). */
+function bind(params: readonly SqlValue[]): readonly unknown[] {
+  for (const value of params) if (typeof value === 'boolean') return params.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+  return params;
+}
 
 class BetterSqliteConnection implements DatabaseConnection {
   readonly #db: Database;
@@ -80,22 +84,22 @@ class BetterSqliteConnection implements DatabaseConnection {
   }
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
-    return this.#prepare(sql).all(...params.map(toSqlite)) as Row[];
+    return this.#prepare(sql).all(bind(params)) as Row[];
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<RunResult> {
     const statement = this.#prepare(sql);
     if (statement.reader) {
-      statement.all(...params.map(toSqlite));
+      statement.all(bind(params));
       return { changes: 0 };
     }
-    return { changes: statement.run(...params.map(toSqlite)).changes };
+    return { changes: statement.run(bind(params)).changes };
   }
 
   async batch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<RunResult> {
     const statement = this.#prepare(sql);
     let changes = 0;
-    for (const row of rows) changes += statement.run(...row.map(toSqlite)).changes;
+    for (const row of rows) changes += statement.run(bind(row)).changes;
     return { changes };
   }
 

@@ -24,6 +24,11 @@ export interface Dialect {
   readonly beginRead: string;
   readonly commit: string;
   readonly rollback: string;
+  /**
+   * Whether a failed statement aborts the whole transaction (PostgreSQL) rather than only itself
+   * (SQLite). When it does, core wraps each statement of a group commit in a savepoint.
+   */
+  readonly errorsAbortTransaction: boolean;
   /** Savepoints: each call inside `monitor.transaction()` is atomic on its own. */
   readonly savepoint: { readonly begin: string; readonly release: string; readonly rollback: string };
 
@@ -91,6 +96,7 @@ export const sqliteDialect: Dialect = {
   beginRead: 'BEGIN',
   commit: 'COMMIT',
   rollback: 'ROLLBACK',
+  errorsAbortTransaction: false,
   savepoint: {
     begin: 'SAVEPOINT llm_monitor_call',
     release: 'RELEASE SAVEPOINT llm_monitor_call',

@@ -31,6 +31,13 @@ function engineMessage(error: unknown): string {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+interface PendingStatement {
+  sql: string;
+  params: readonly SqlValue[];
+  resolve(result: RunResult): void;
+  reject(error: unknown): void;
+}
+
 /** A FIFO lock: `run` calls execute one after another, in call order. */
 class Mutex {
   #tail: Promise<unknown> = Promise.resolve();
@@ -55,6 +62,10 @@ export class Executor {
   readonly #driver: Driver;
   readonly #busyTimeoutMs: number;
   readonly #locks = new WeakMap<DatabaseConnection, Mutex>();
+  readonly #sessions = new WeakMap<DatabaseConnection, Session>();
+  /** Single-statement writes waiting for the next group commit. */
+  #pendingStatements: PendingStatement[] = [];
+  #flushing = false;
   readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -99,6 +110,73 @@ export class Executor {
    */
   write<T>(fn: (session: Session) => Promise<T>): Promise<T> {
     return this.#track(() => this.#withConnection((session) => this.#transaction(session, fn)));
+  }
+
+  /**
+   * Runs one write statement, atomically on its own, with group commit: statements issued while
+   * another write holds the connection are written together in the next transaction, and each call
+   * resolves only after that transaction committed. Under many concurrent callers (a proxy serving
+   * many requests) this turns a lock round-trip per request into one per group.
+   */
+  writeStatement(sql: string, params: readonly SqlValue[]): Promise<RunResult> {
+    return this.#track(
+      () =>
+        new Promise<RunResult>((resolve, reject) => {
+          this.#pendingStatements.push({ sql, params, resolve, reject });
+          if (!this.#flushing) void this.#flushStatements();
+        }),
+    );
+  }
+
+  async #flushStatements(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#pendingStatements.length > 0) {
+        await this.#withConnection(async (session) => {
+          const single = this.#pendingStatements.length === 1;
+          if (single) {
+            // alone: an autocommit statement is already atomic, no transaction needed
+            const [item] = this.#pendingStatements.splice(0);
+            await this.#withBusyRetry(() => session.run(item!.sql, item!.params)).then(item!.resolve, item!.reject);
+            return;
+          }
+          await this.#withBusyRetry(() => session.run(this.dialect.beginWrite)).catch((error) => {
+            for (const item of this.#pendingStatements.splice(0)) item.reject(error);
+            throw error;
+          });
+          // taken after BEGIN: calls that arrived while we waited for the lock join this group
+          const group = this.#pendingStatements.splice(0);
+          const results: (RunResult | undefined)[] = [];
+          const failures: unknown[] = [];
+          const { savepoint } = this.dialect;
+          for (const item of group) {
+            try {
+              if (this.dialect.errorsAbortTransaction) await session.run(savepoint.begin);
+              results.push(await session.run(item.sql, item.params));
+              if (this.dialect.errorsAbortTransaction) await session.run(savepoint.release);
+              failures.push(undefined);
+            } catch (error) {
+              if (this.dialect.errorsAbortTransaction) {
+                await session.run(savepoint.rollback).catch(() => undefined);
+                await session.run(savepoint.release).catch(() => undefined);
+              }
+              results.push(undefined);
+              failures.push(error);
+            }
+          }
+          try {
+            await this.#withBusyRetry(() => session.run(this.dialect.commit));
+          } catch (error) {
+            await session.run(this.dialect.rollback).catch(() => undefined);
+            for (const item of group) item.reject(error);
+            return;
+          }
+          group.forEach((item, i) => (failures[i] === undefined ? item.resolve(results[i]!) : item.reject(failures[i])));
+        }).catch(() => undefined);
+      }
+    } finally {
+      this.#flushing = false;
+    }
   }
 
   /** Lets the driver prepare the database for writing (journal mode and the like); see `Driver.prepareForWrites`. */
@@ -158,6 +236,8 @@ export class Executor {
   }
 
   #session(connection: DatabaseConnection): Session {
+    const cached = this.#sessions.get(connection);
+    if (cached) return cached;
     const wrap =
       <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
@@ -167,12 +247,14 @@ export class Executor {
           throw this.mapError(error);
         }
       };
-    return {
+    const session: Session = {
       dialect: this.dialect,
       query: wrap((sql: string, params?: readonly SqlValue[]) => connection.query(sql, params)),
       run: wrap((sql: string, params?: readonly SqlValue[]) => connection.run(sql, params)),
       batch: wrap((sql: string, rows: readonly (readonly SqlValue[])[]) => connection.batch(sql, rows)),
     };
+    this.#sessions.set(connection, session);
+    return session;
   }
 
   async #transaction<T>(session: Session, fn: (session: Session) => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import { type Description, describeDatabase } from '../analytics/describe.js';
 import { type PricingOverrides, effectiveBilling } from '../analytics/pricing.js';
 import { type Series, type Summary, buildSeries, buildSummary } from '../analytics/report.js';
 import { BUCKETS, type Bucket, checkTimeZone, defaultTimeZone } from '../analytics/time-zone.js';
-import type { Driver } from '../driver/driver.js';
+import type { Driver, SqlValue } from '../driver/driver.js';
 import { Executor, type Session } from '../driver/executor.js';
 import { MonitorError, describeValue, isMonitorError } from '../errors.js';
 import {
@@ -50,14 +50,13 @@ import type {
   TierInput,
 } from './types.js';
 import {
-  type CheckedRequest,
   checkBoolean,
   checkCount,
   checkEncodable,
   checkMinutes,
   checkModelName,
   checkPrice,
-  checkRequest,
+  checkRequestRow,
   checkTier,
   checkTime,
 } from './validate.js';
@@ -214,6 +213,7 @@ export class Monitor {
   async addModelRuntimeStart(name: string, startTime: number): Promise<void> {
     const checked = checkModelName(name);
     const time = checkTime(checked, 'start time', startTime);
+    if (await this.#fastWrite(checked, (s) => s.insertRuntime, [time, time])) return;
     await this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', (session, ref) =>
       session.run(this.#native(ref).insertRuntime, [time, time]),
     );
@@ -256,9 +256,10 @@ export class Monitor {
    */
   async addModelRequest(name: string, request: RequestInput): Promise<void> {
     const checked = checkModelName(name);
-    const row = checkRequest(checked, request);
+    const params = checkRequestRow(checked, request);
+    if (await this.#fastWrite(checked, (s) => s.insertRequest, params)) return;
     await this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', (session, ref) =>
-      session.run(this.#native(ref).insertRequest, requestParams(row)),
+      session.run(this.#native(ref).insertRequest, params),
     );
   }
 
@@ -268,7 +269,7 @@ export class Monitor {
     if (!Array.isArray(requests)) throw new MonitorError('INVALID_INPUT', `Invalid requests for model ${describeValue(checked)}: expected an array, got ${describeValue(requests)}.`, { model: checked, value: requests });
     const rows = requests.map((request, index) => {
       try {
-        return requestParams(checkRequest(checked, request));
+        return checkRequestRow(checked, request);
       } catch (error) {
         if (isMonitorError(error)) throw new MonitorError(error.code, `Request #${index}: ${error.message}`, { model: checked, value: request });
         throw error;
@@ -699,6 +700,25 @@ export class Monitor {
     }
   }
 
+  /**
+   * The hot path of recording: a single statement on a model this Monitor already resolved, written
+   * through the executor's group commit. Resolves false (nothing written) when the model is not
+   * cached or its tables turned out to be gone, and the caller takes the full path.
+   */
+  async #fastWrite(name: string, statement: (s: NativeStatements) => string, params: readonly SqlValue[]): Promise<boolean> {
+    const ref = this.#state.refs.get(name);
+    if (this.#bound || !ref || ref.kind !== 'per-model' || !isWritableShape(ref.shape)) return false;
+    this.#requireWritable();
+    try {
+      await this.#state.executor.writeStatement(statement(this.#native(ref)), params);
+      return true;
+    } catch (error) {
+      if (!isMonitorError(error, 'MISSING_TABLE')) throw error;
+      this.#state.refs.delete(name);
+      return false;
+    }
+  }
+
   /** Runs `fn` on the bound transaction (inside a savepoint for writes) or through the executor. */
   async #run<T>(access: Access, fn: (session: Session) => Promise<T>): Promise<T> {
     if (access === 'write') this.#requireWritable();
@@ -776,6 +796,4 @@ function schemaMismatch(ref: ModelRef, action: string): MonitorError {
   );
 }
 
-function requestParams(row: CheckedRequest) {
-  return [row.timestamp, row.inputTokens, row.outputTokens, row.cacheN, row.promptN] as const;
-}
+

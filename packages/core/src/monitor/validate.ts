@@ -108,6 +108,31 @@ export function checkRequest(model: string, input: RequestInput | unknown): Chec
   };
 }
 
+const isTokenCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/**
+ * A request as the five values the requests table stores, `[timestamp, input, output, cacheN, promptN]`.
+ * The common case (a valid array) is checked inline; anything else goes through {@link checkRequest}
+ * for its precise error.
+ */
+export function checkRequestRow(model: string, input: RequestInput | unknown): [number, number, number, number, number] {
+  if (Array.isArray(input) && (input.length === 3 || input.length === 5)) {
+    const [timestamp, inputTokens, outputTokens, cacheN = 0, promptN = 0] = input as unknown[];
+    if (
+      typeof timestamp === 'number' &&
+      timestamp >= 0 &&
+      timestamp <= MAX_EPOCH_SECONDS &&
+      isTokenCount(inputTokens) &&
+      isTokenCount(outputTokens) &&
+      isTokenCount(cacheN) &&
+      isTokenCount(promptN)
+    )
+      return [timestamp, inputTokens, outputTokens, cacheN, promptN];
+  }
+  const r = checkRequest(model, input);
+  return [r.timestamp, r.inputTokens, r.outputTokens, r.cacheN, r.promptN];
+}
+
 export interface CheckedTier {
   tierIndex: number;
   startTokens: number;
