@@ -1,0 +1,4 @@
+export { createRecordingProxy, type RecordingProxy, type RecordingProxyOptions } from './proxy/recording-proxy.js';
+export type { ProxyMonitor } from './proxy/recorder.js';
+export type { TokenUsage } from './proxy/usage.js';
+export { RECORDED_PATHS } from './proxy/llm-api.js';
