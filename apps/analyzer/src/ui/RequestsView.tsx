@@ -1,0 +1,183 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { AnalyzerError, type AnalyzerClient } from '../client.js';
+import { formatDateTime, formatInt } from '../lib/format.js';
+import type { Range } from '../lib/range.js';
+import type { RequestsQuery, RequestsResult, SortKey, UserError } from '../worker/protocol.js';
+import { ErrorBox } from './ErrorBox.js';
+
+interface Props {
+  client: AnalyzerClient;
+  /** Changes when another file is opened. */
+  fileKey: string;
+  models: readonly string[];
+  range: Range;
+  timeZone: string;
+}
+
+const PAGE_SIZE = 50;
+
+const COLUMNS: readonly { key: SortKey; label: string; numeric: boolean }[] = [
+  { key: 'timestamp', label: 'Time', numeric: false },
+  { key: 'model', label: 'Model', numeric: false },
+  { key: 'inputTokens', label: 'Input tokens', numeric: true },
+  { key: 'outputTokens', label: 'Output tokens', numeric: true },
+  { key: 'cacheN', label: 'Cache hits', numeric: true },
+  { key: 'promptN', label: 'Prompt processed', numeric: true },
+];
+
+/**
+ * Every request in the range, a page at a time, sorted and filtered in the worker. The worker reads the
+ * requests table only once this view scrolls into sight, so a large file's overview is not kept waiting.
+ */
+export function RequestsView({ client, fileKey, models, range, timeZone }: Props) {
+  const root = useRef<HTMLDivElement>(null);
+  const [visible, setVisible] = useState(false);
+  useEffect(() => {
+    const el = root.current;
+    if (!el || visible) return;
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setVisible(true), { rootMargin: '200px' });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [visible]);
+  const [model, setModel] = useState<string | null>(null);
+  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'timestamp', descending: true });
+  const [page, setPage] = useState(0);
+  const [result, setResult] = useState<RequestsResult | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<UserError | null>(null);
+  const [exporting, setExporting] = useState<string | null>(null);
+
+  useEffect(() => {
+    setModel(null);
+    setPage(0);
+    setResult(null);
+  }, [fileKey]);
+  useEffect(() => setPage(0), [model, sort, range.from, range.to]);
+
+  const query: RequestsQuery = { from: range.from, to: range.to, model, sort: sort.key, descending: sort.descending, page, pageSize: PAGE_SIZE };
+  const queryKey = JSON.stringify(query);
+  useEffect(() => {
+    if (!visible) return;
+    let live = true;
+    setLoading(true);
+    client
+      .call({ type: 'requests', query })
+      .then((r) => {
+        if (!live) return;
+        setResult(r);
+        setError(null);
+        setLoading(false);
+      })
+      .catch((e: unknown) => {
+        if (!live || (e instanceof AnalyzerError && e.error.kind === 'superseded')) return;
+        setError(e instanceof AnalyzerError ? e.error : { kind: 'internal', title: 'Requests could not be read', message: String(e), detail: '' });
+        setLoading(false);
+      });
+    return () => {
+      live = false;
+    };
+    // `query` is represented by `queryKey`
+  }, [queryKey, fileKey, visible]);
+
+  const exportAs = async (format: 'csv' | 'json') => {
+    setExporting(format);
+    try {
+      const { blob, fileName } = await client.call({ type: 'export-requests', query, format });
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = fileName;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(e instanceof AnalyzerError ? e.error : { kind: 'internal', title: 'Export failed', message: String(e), detail: '' });
+    } finally {
+      setExporting(null);
+    }
+  };
+
+  const pages = result ? Math.max(1, Math.ceil(result.total / PAGE_SIZE)) : 1;
+  const shownPage = result?.page ?? 0;
+  const clickSort = (key: SortKey) =>
+    setSort((s) => (s.key === key ? { key, descending: !s.descending } : { key, descending: key !== 'model' }));
+
+  return (
+    <div class="requests" ref={root}>
+      <div class="toolbar">
+        <label>
+          Model{' '}
+          <select data-testid="requests-model" value={model ?? ''} onChange={(e) => setModel(e.currentTarget.value || null)}>
+            <option value="">All models</option>
+            {models.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span class="muted" data-testid="requests-total" data-value={result?.total ?? ''}>
+          {result ? `${formatInt(result.total)} requests in range` : 'Reading requests…'}
+          {loading && result ? ' · updating…' : ''}
+        </span>
+        <span class="spacer" />
+        <button type="button" onClick={() => exportAs('csv')} disabled={!result || exporting !== null} data-testid="export-csv">
+          {exporting === 'csv' ? 'Exporting…' : 'Export CSV'}
+        </button>
+        <button type="button" onClick={() => exportAs('json')} disabled={!result || exporting !== null} data-testid="export-json">
+          {exporting === 'json' ? 'Exporting…' : 'Export JSON'}
+        </button>
+      </div>
+      {error && <ErrorBox error={error} testId="requests-error" />}
+      <div class="table-wrap">
+        <table class="data" data-testid="requests-table">
+          <thead>
+            <tr>
+              {COLUMNS.map((c) => (
+                <th key={c.key} class={c.numeric ? 'num' : ''} aria-sort={sort.key === c.key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
+                  <button type="button" class="sort" onClick={() => clickSort(c.key)} data-sort={c.key}>
+                    {c.label}
+                    {sort.key === c.key ? (sort.descending ? ' ▼' : ' ▲') : ''}
+                  </button>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {result?.rows.map((r) => (
+              <tr key={`${r.model}\u0000${r.id}`} data-testid="request-row" data-model={r.model}>
+                <td data-value={r.timestamp}>{formatDateTime(r.timestamp, timeZone, true)}</td>
+                <td class="name">{r.model}</td>
+                <td class="num" data-value={r.inputTokens}>
+                  {formatInt(r.inputTokens)}
+                </td>
+                <td class="num" data-value={r.outputTokens}>
+                  {formatInt(r.outputTokens)}
+                </td>
+                <td class="num">{formatInt(r.cacheN)}</td>
+                <td class="num">{formatInt(r.promptN)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div class="pager">
+        <button type="button" disabled={shownPage <= 0} onClick={() => setPage(0)}>
+          « First
+        </button>
+        <button type="button" disabled={shownPage <= 0} onClick={() => setPage(shownPage - 1)} data-testid="page-prev">
+          ‹ Previous
+        </button>
+        <span data-testid="page-info">
+          Page {formatInt(shownPage + 1)} of {formatInt(pages)}
+        </span>
+        <button type="button" disabled={shownPage >= pages - 1} onClick={() => setPage(shownPage + 1)} data-testid="page-next">
+          Next ›
+        </button>
+        <button type="button" disabled={shownPage >= pages - 1} onClick={() => setPage(pages - 1)}>
+          Last »
+        </button>
+      </div>
+      <p class="muted small">Export writes every page of the current view (range, model filter and order), not only the page shown. Times in exports are epoch seconds and UTC.</p>
+    </div>
+  );
+}

@@ -1,0 +1,130 @@
+import type { Bucket, Description, ModelBilling, ModelRunTime, PricingOverrides, Series, Summary } from '@llm-monitor/core';
+import type { DataSpan } from '../lib/range.js';
+
+/**
+ * Messages between the page and the analysis worker. The page posts `{ id, request }`; the worker answers
+ * with progress messages and then exactly one `ok` or `error` message with the same id. All numbers are
+ * computed in the worker by core; the page only renders them.
+ */
+
+/** Files above this size are refused before reading: sql.js holds the whole file in memory, twice while opening. */
+export const MAX_FILE_BYTES = 1024 ** 3;
+
+export type OpenSource = { kind: 'file'; file: File } | { kind: 'url'; url: string };
+
+export interface OverviewQuery {
+  from: number | null;
+  to: number | null;
+  bucket: Bucket;
+  timeZone: string;
+  pricing: PricingOverrides;
+}
+
+export type SortKey = 'timestamp' | 'model' | 'inputTokens' | 'outputTokens' | 'cacheN' | 'promptN';
+
+export interface RequestsQuery {
+  from: number | null;
+  to: number | null;
+  /** null: every model. */
+  model: string | null;
+  sort: SortKey;
+  descending: boolean;
+  /** 0-based. */
+  page: number;
+  pageSize: number;
+}
+
+export type WorkerRequest =
+  | { type: 'open'; source: OpenSource }
+  | { type: 'overview'; query: OverviewQuery }
+  | { type: 'requests'; query: RequestsQuery }
+  | { type: 'export-requests'; query: RequestsQuery; format: 'csv' | 'json' };
+
+export interface OpenResult {
+  fileName: string;
+  size: number;
+  /** The file was in WAL mode and is read from a copy with its header patched (a separate -wal file is not included). */
+  walPatched: boolean;
+  description: Description;
+  /** Stored billing per model (null: the model has no billing rows). */
+  billing: Record<string, ModelBilling | null>;
+  span: DataSpan | null;
+  programRuns: ModelRunTime[];
+  modelRuns: Record<string, ModelRunTime[]>;
+  /** Milliseconds from the start of reading until the file was open and described. */
+  openMs: number;
+}
+
+export interface OverviewResult {
+  summary: Summary;
+  series: Series;
+  /** Seconds the program ran inside the window (0 for files without `program_runtime`). */
+  programSeconds: number;
+  ms: number;
+}
+
+export interface RequestRow {
+  id: number;
+  model: string;
+  timestamp: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheN: number;
+  promptN: number;
+}
+
+export interface RequestsResult {
+  rows: RequestRow[];
+  /** Rows matching the filter and range, over all pages. */
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export interface ExportResult {
+  blob: Blob;
+  fileName: string;
+  rows: number;
+}
+
+export interface WorkerResults {
+  open: OpenResult;
+  overview: OverviewResult;
+  requests: RequestsResult;
+  'export-requests': ExportResult;
+}
+
+export type ErrorKind =
+  | 'not-a-database'
+  | 'not-a-monitor-db'
+  | 'corrupt'
+  | 'too-large'
+  | 'out-of-memory'
+  | 'fetch'
+  | 'invalid-input'
+  | 'superseded'
+  | 'internal';
+
+/** An error as the page shows it: a title and a sentence a user understands, and the technical detail. */
+export interface UserError {
+  kind: ErrorKind;
+  title: string;
+  message: string;
+  /** core's error code and message, or the engine's. */
+  detail: string;
+  /** The model an invalid what-if setting belongs to. */
+  model?: string;
+}
+
+export interface Progress {
+  phase: 'reading' | 'starting' | 'opening' | 'analysing';
+  /** 0..1 over the whole open. */
+  fraction: number;
+  loaded: number;
+  total: number;
+}
+
+export type WorkerMessage =
+  | { id: number; progress: Progress }
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: UserError };
