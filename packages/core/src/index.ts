@@ -21,4 +21,5 @@ export { USER_VERSION } from './schema/native.js';
 export { MonitorError, isMonitorError, type MonitorErrorCode, type MonitorErrorDetails } from './errors.js';
 export type { DatabaseConnection, Driver, Row, RunResult, SqlValue } from './driver/driver.js';
 export { sqliteDialect, type Dialect, type EngineErrorKind } from './driver/dialect.js';
+export { postgresDialect } from './driver/postgres-dialect.js';
 export { Executor, type ExecutorOptions, type Session } from './driver/executor.js';

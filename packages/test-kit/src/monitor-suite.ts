@@ -209,11 +209,11 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
         expect(await auto.getModelSafeName('new-model')).toBe(getSafeModelName('new-model'));
         const strict = await fresh({ autoRegister: false });
         for (const call of [
-          strict.addModelRequest('nope', [1_710_000_000, 1, 1]),
-          strict.addModelRequests('nope', [[1_710_000_000, 1, 1]]),
-          strict.addModelRuntimeStart('nope', 1_710_000_000),
+          () => strict.addModelRequest('nope', [1_710_000_000, 1, 1]),
+          () => strict.addModelRequests('nope', [[1_710_000_000, 1, 1]]),
+          () => strict.addModelRuntimeStart('nope', 1_710_000_000),
         ]) {
-          const error = await rejection(call);
+          const error = await rejection(call());
           expect(error.code).toBe('UNKNOWN_MODEL');
           expect(error.message).toContain('"nope"');
         }
@@ -265,17 +265,17 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
       it('fails pricing calls on unknown models with UNKNOWN_MODEL, never registering them', async () => {
         const monitor = await fresh();
         for (const call of [
-          monitor.updateHourlyPrice('ghost', 1),
-          monitor.updateBillingMethod('ghost', true),
-          monitor.addTierPricing('ghost', [2, 0, 1, 1, 1]),
-          monitor.updateTierPricing('ghost', [1, 0, 1, 1, 1]),
-          monitor.deleteTierPricing('ghost', 1),
-          monitor.getModelBilling('ghost'),
-          monitor.getModelRuntime('ghost'),
-          monitor.getModelRequests('ghost'),
-          monitor.deleteModelTables('ghost'),
+          () => monitor.updateHourlyPrice('ghost', 1),
+          () => monitor.updateBillingMethod('ghost', true),
+          () => monitor.addTierPricing('ghost', [2, 0, 1, 1, 1]),
+          () => monitor.updateTierPricing('ghost', [1, 0, 1, 1, 1]),
+          () => monitor.deleteTierPricing('ghost', 1),
+          () => monitor.getModelBilling('ghost'),
+          () => monitor.getModelRuntime('ghost'),
+          () => monitor.getModelRequests('ghost'),
+          () => monitor.deleteModelTables('ghost'),
         ]) {
-          const error = await rejection(call);
+          const error = await rejection(call());
           expect(error.code).toBe('UNKNOWN_MODEL');
           expect(error.model).toBe('ghost');
         }
@@ -372,6 +372,15 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
         expect((await monitor.getModelBilling('m'))!.hourlyPrice).toBe(0);
       });
 
+      it('refuses a database of another application with NOT_A_MONITOR_DB, writing nothing', async () => {
+        const driver = await harness.create();
+        const raw = new Executor(driver);
+        await raw.write((s) => s.run('CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)'));
+        const error = await Monitor.open(driver).catch((e) => e);
+        expect(isMonitorError(error, 'NOT_A_MONITOR_DB')).toBe(true);
+        expect(error.message).toContain('invoices');
+      });
+
       it('refuses to open an empty database read-only: it is not a monitor database', async () => {
         const empty = await Monitor.open(await harness.create(), { readOnly: true }).catch((e) => e);
         expect(isMonitorError(empty, 'NOT_A_MONITOR_DB')).toBe(true);
@@ -381,8 +390,8 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
         const monitor = await fresh({ models: ['m'] });
         await monitor.close();
         await monitor.close();
-        for (const call of [monitor.getModelRequests('m'), monitor.addModelRequest('m', [1_710_000_000, 1, 1]), monitor.listModels()])
-          expect((await rejection(call)).code).toBe('CLOSED');
+        for (const call of [() => monitor.getModelRequests('m'), () => monitor.addModelRequest('m', [1_710_000_000, 1, 1]), () => monitor.listModels()])
+          expect((await rejection(call())).code).toBe('CLOSED');
       });
     });
 
@@ -461,12 +470,12 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
 
         const writable = await fromFixture('normalized-v2-dev');
         for (const call of [
-          writable.addModelRequest(LLAMA, [1_710_000_000, 1, 1]),
-          writable.updateHourlyPrice(DEEPSEEK, 1),
-          writable.registerModel('brand-new'),
-          writable.deleteModelTables(LLAMA),
+          () => writable.addModelRequest(LLAMA, [1_710_000_000, 1, 1]),
+          () => writable.updateHourlyPrice(DEEPSEEK, 1),
+          () => writable.registerModel('brand-new'),
+          () => writable.deleteModelTables(LLAMA),
         ]) {
-          const error = await rejection(call);
+          const error = await rejection(call());
           expect(error.code).toBe('SCHEMA_MISMATCH');
           expect(error.message).toContain('S6');
         }
@@ -607,14 +616,6 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
         expect((await rejection(monitor.addModelRequest('v3-model', [1_710_000_000, 1, 1]))).code).toBe('SCHEMA_MISMATCH');
       });
 
-      it('refuses a database of another application with NOT_A_MONITOR_DB, writing nothing', async () => {
-        const driver = await harness.create();
-        const raw = new Executor(driver);
-        await raw.write((s) => s.run('CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)'));
-        const error = await Monitor.open(driver).catch((e) => e);
-        expect(isMonitorError(error, 'NOT_A_MONITOR_DB')).toBe(true);
-        expect(error.message).toContain('invoices');
-      });
     });
   });
 }

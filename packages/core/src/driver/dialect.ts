@@ -72,11 +72,21 @@ export interface Dialect {
    */
   readonly userVersion: { readonly query: string; set(version: number): string } | null;
 
+  /**
+   * A statement that waits until no other connection is changing the schema, and holds that lock until
+   * the write transaction ends; null when `beginWrite` already makes writers take turns (SQLite's
+   * `BEGIN IMMEDIATE`). Core runs it inside the write transaction before it creates the core tables or
+   * registers a model, then looks again, so two processes registering one new model at the same moment
+   * both succeed with one set of tables. PostgreSQL: a transaction-level advisory lock, because
+   * concurrent `CREATE TABLE IF NOT EXISTS` of one name fails there with a unique violation.
+   */
+  readonly schemaLock: string | null;
+
   /** Classifies an engine error; undefined for anything not listed in {@link EngineErrorKind}. */
   classifyError(error: unknown): EngineErrorKind | undefined;
 }
 
-function errorCode(error: unknown): string {
+export function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : '';
 }
@@ -120,6 +130,7 @@ export const sqliteDialect: Dialect = {
   indexesQuery: "SELECT name AS index_name FROM sqlite_master WHERE type = 'index'",
   journalModeQuery: 'PRAGMA journal_mode',
   userVersion: { query: 'PRAGMA user_version', set: (version) => `PRAGMA user_version = ${Math.trunc(version)}` },
+  schemaLock: null,
   classifyError(error) {
     const code = errorCode(error);
     const message = errorMessage(error);

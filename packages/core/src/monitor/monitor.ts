@@ -562,6 +562,7 @@ export class Monitor {
     let changed = false;
     if (!normalizedShape(tables) || tables.has(MAPPING_TABLE)) {
       if (!tables.has(MAPPING_TABLE) || !tables.has(PROGRAM_RUNTIME_TABLE)) {
+        await this.#lockSchema(session);
         for (const ddl of coreTablesDdl(session.dialect)) await session.run(ddl);
         changed = true;
       }
@@ -597,11 +598,26 @@ export class Monitor {
     this.#state.tables = await loadTables(session);
   }
 
+  /** Waits until no other connection changes the schema (`Dialect.schemaLock`); false when the engine needs no such lock. */
+  async #lockSchema(session: Session): Promise<boolean> {
+    const lock = session.dialect.schemaLock;
+    if (lock) await session.run(lock);
+    return lock !== null;
+  }
+
   /** Registers a model in the native layout if absent; `created` says whether anything was written. */
   async #register(session: Session, name: string): Promise<{ ref: ModelRef; created: boolean }> {
-    const existing = await this.#resolve(session, name);
-    if (existing && (existing.kind === 'normalized' || perModelShape(this.#state.tables, existing.safeName).missingTables.length === 0))
-      return { ref: existing, created: false };
+    let existing = await this.#resolve(session, name);
+    const complete = (ref: ModelRef | null): ref is ModelRef =>
+      ref !== null && (ref.kind === 'normalized' || perModelShape(this.#state.tables, ref.safeName).missingTables.length === 0);
+    if (complete(existing)) return { ref: existing, created: false };
+    if (await this.#lockSchema(session)) {
+      // another process may have registered it while we waited for the lock: look again
+      this.#state.refs.delete(name);
+      this.#state.tables = await loadTables(session);
+      existing = await this.#resolve(session, name);
+      if (complete(existing)) return { ref: existing, created: false };
+    }
     const normalized = normalizedShape(this.#state.tables);
     if (!existing && normalized && !this.#state.tables.has(MAPPING_TABLE))
       throw new MonitorError(
