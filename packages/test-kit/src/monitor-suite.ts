@@ -157,6 +157,27 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
         expect(await monitor.getModelRuntime('m', 1)).toEqual([{ id: 2, startTime: 1_710_000_100.5, endTime: 1_710_000_200.25 }]);
       });
 
+      it('ends a run by its id, so two recorders of one model do not move each other runs', async () => {
+        const monitor = await fresh();
+        const first = await monitor.addModelRuntimeStart('m', 1_710_000_000);
+        const second = await monitor.addModelRuntimeStart('m', 1_710_000_050);
+        expect([first, second]).toEqual([1, 2]);
+        expect(await monitor.updateModelRuntimeEnd('m', 1_710_000_100, first)).toBe(true);
+        expect(await monitor.updateModelRuntimeEnd('m', 1_710_000_100, 99)).toBe(false);
+        expect(await monitor.getModelRuntime('m')).toEqual([
+          { id: 2, startTime: 1_710_000_050, endTime: 1_710_000_050 },
+          { id: 1, startTime: 1_710_000_000, endTime: 1_710_000_100 },
+        ]);
+        const program = await monitor.addProgramRuntimeStart(1_710_000_000);
+        await monitor.addProgramRuntimeStart(1_710_000_010);
+        expect(await monitor.updateProgramRuntimeEnd(1_710_000_020, program)).toBe(true);
+        expect((await monitor.getProgramRuntime()).map((r) => [r.id, r.endTime])).toEqual([
+          [2, 1_710_000_010],
+          [1, 1_710_000_020],
+        ]);
+        expect((await rejection(monitor.updateModelRuntimeEnd('m', 1_710_000_100, 1.5))).code).toBe('INVALID_INPUT');
+      });
+
       it('records program runs, newest first, with a limit', async () => {
         const monitor = await fresh();
         expect(await monitor.updateProgramRuntimeEnd(10)).toBe(false);

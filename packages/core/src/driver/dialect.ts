@@ -82,6 +82,9 @@ export interface Dialect {
    */
   readonly schemaLock: string | null;
 
+  /** A query returning `{ id }`: the id the connection's latest INSERT created (SQLite `last_insert_rowid()`). */
+  readonly lastInsertIdQuery: string;
+
   /** Classifies an engine error; undefined for anything not listed in {@link EngineErrorKind}. */
   classifyError(error: unknown): EngineErrorKind | undefined;
 }
@@ -131,6 +134,7 @@ export const sqliteDialect: Dialect = {
   journalModeQuery: 'PRAGMA journal_mode',
   userVersion: { query: 'PRAGMA user_version', set: (version) => `PRAGMA user_version = ${Math.trunc(version)}` },
   schemaLock: null,
+  lastInsertIdQuery: 'SELECT last_insert_rowid() AS id',
   classifyError(error) {
     const code = errorCode(error);
     const message = errorMessage(error);

@@ -61,6 +61,7 @@ export const postgresDialect: Dialect = {
   userVersion: null,
   // one lock per schema, held until the transaction ends (0x6c6d0001 is USER_VERSION: "lm" v1)
   schemaLock: 'SELECT pg_advisory_xact_lock(1819082753, hashtext(current_schema()))',
+  lastInsertIdQuery: 'SELECT lastval() AS id',
   classifyError(error) {
     const code = errorCode(error);
     if (BUSY_STATES.has(code)) return 'busy';

@@ -209,41 +209,55 @@ export class Monitor {
 
   // ---- runtime -------------------------------------------------------------------------------------
 
-  /** Records that a model started: a new run with `endTime = startTime` (an open run). */
-  async addModelRuntimeStart(name: string, startTime: number): Promise<void> {
+  /**
+   * Records that a model started: a new run with `endTime = startTime` (an open run). Resolves to the
+   * run's id, for `updateModelRuntimeEnd(name, t, runId)` when several processes record one model.
+   */
+  async addModelRuntimeStart(name: string, startTime: number): Promise<number> {
     const checked = checkModelName(name);
     const time = checkTime(checked, 'start time', startTime);
-    if (await this.#fastWrite(checked, (s) => s.insertRuntime, [time, time])) return;
-    await this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', (session, ref) =>
-      session.run(this.#native(ref).insertRuntime, [time, time]),
-    );
+    return this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', async (session, ref) => {
+      await session.run(this.#native(ref).insertRuntime, [time, time]);
+      return lastInsertId(session);
+    });
   }
 
-  /** Sets the end time of the model's latest run. Resolves false when the model has no run yet. */
-  async updateModelRuntimeEnd(name: string, endTime: number): Promise<boolean> {
+  /**
+   * Sets the end time of a run of the model: `runId` (from `addModelRuntimeStart`), or else the latest
+   * run, as the seed did. Heartbeats call it to move an open run forward. Resolves false when there is
+   * no such run.
+   */
+  async updateModelRuntimeEnd(name: string, endTime: number, runId?: number): Promise<boolean> {
     const checked = checkModelName(name);
     const time = checkTime(checked, 'end time', endTime);
+    const id = runId === undefined ? undefined : checkCount('runId', runId, checked);
     return this.#withModel('write', checked, 'require-writable', async (session, ref) => {
-      const { changes } = await session.run(this.#native(ref).endLatestRuntime, [time]);
+      const statements = this.#native(ref);
+      const { changes } = await (id === undefined
+        ? session.run(statements.endLatestRuntime, [time])
+        : session.run(statements.endRuntime, [time, id]));
       return changes > 0;
     });
   }
 
-  /** Records that the program started (table `program_runtime`). */
-  async addProgramRuntimeStart(startTime: number): Promise<void> {
+  /** Records that the program started (table `program_runtime`). Resolves to the run's id. */
+  async addProgramRuntimeStart(startTime: number): Promise<number> {
     const time = checkTime(undefined, 'program start time', startTime);
-    await this.#run('write', async (session) => {
+    return this.#run('write', async (session) => {
       this.#requireProgramRuntime();
       await session.run(programStatements(session.dialect).insert, [time, time]);
+      return lastInsertId(session);
     });
   }
 
-  /** Sets the end time of the program's latest run. Resolves false when there is no run yet. */
-  async updateProgramRuntimeEnd(endTime: number): Promise<boolean> {
+  /** Sets the end time of the program's run `runId`, or else of its latest run. Resolves false when there is no such run. */
+  async updateProgramRuntimeEnd(endTime: number, runId?: number): Promise<boolean> {
     const time = checkTime(undefined, 'program end time', endTime);
+    const id = runId === undefined ? undefined : checkCount('runId', runId);
     return this.#run('write', async (session) => {
       this.#requireProgramRuntime();
-      const { changes } = await session.run(programStatements(session.dialect).endLatest, [time]);
+      const statements = programStatements(session.dialect);
+      const { changes } = await (id === undefined ? session.run(statements.endLatest, [time]) : session.run(statements.end, [time, id]));
       return changes > 0;
     });
   }
@@ -775,6 +789,10 @@ export class Monitor {
     if (!statements) this.#state.statements.set(ref.safeName, (statements = nativeStatements(this.#state.executor.dialect, ref.safeName)));
     return statements;
   }
+}
+
+async function lastInsertId(session: Session): Promise<number> {
+  return Number((await session.query(session.dialect.lastInsertIdQuery))[0]?.id);
 }
 
 async function loadTables(session: Session): Promise<TableColumns> {

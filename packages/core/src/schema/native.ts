@@ -117,6 +117,7 @@ export interface NativeStatements {
   insertDefaultBillingMethod: string;
   insertRuntime: string;
   endLatestRuntime: string;
+  endRuntime: string;
   insertRequest: string;
   selectTier: string;
   insertTier: string;
@@ -142,6 +143,7 @@ export function nativeStatements(d: Dialect, safeName: string): NativeStatements
     insertDefaultBillingMethod: `INSERT INTO ${q(names.billingMethod)} (id, use_tier_pricing) VALUES (1, ${d.bool(true)})`,
     insertRuntime: `INSERT INTO ${runtime} (start_time, end_time) VALUES (?, ?)`,
     endLatestRuntime: `UPDATE ${runtime} SET end_time = ? WHERE id = (SELECT MAX(id) FROM ${runtime})`,
+    endRuntime: `UPDATE ${runtime} SET end_time = ? WHERE id = ?`,
     insertRequest: `INSERT INTO ${q(names.requests)} (timestamp, input_tokens, output_tokens, cache_n, prompt_n) VALUES (?, ?, ?, ?, ?)`,
     selectTier: `SELECT tier_index FROM ${tiers} WHERE tier_index = ?`,
     insertTier: `INSERT INTO ${tiers} (tier_index, start_tokens, end_tokens, input_price_per_million, output_price_per_million, support_cache, cache_hit_price_per_million) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -156,6 +158,7 @@ export function nativeStatements(d: Dialect, safeName: string): NativeStatements
 export const programStatements = (d: Dialect) => ({
   insert: `INSERT INTO ${d.quoteIdentifier(PROGRAM_RUNTIME_TABLE)} (start_time, end_time) VALUES (?, ?)`,
   endLatest: `UPDATE ${d.quoteIdentifier(PROGRAM_RUNTIME_TABLE)} SET end_time = ? WHERE id = (SELECT MAX(id) FROM ${d.quoteIdentifier(PROGRAM_RUNTIME_TABLE)})`,
+  end: `UPDATE ${d.quoteIdentifier(PROGRAM_RUNTIME_TABLE)} SET end_time = ? WHERE id = ?`,
 });
 
 export const mappingStatements = (d: Dialect) => ({
