@@ -1,7 +1,15 @@
 import { isMonitorError } from '@llm-monitor/core';
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { registerDemoCommand } from './commands/demo.js';
+import { registerExportDbCommand } from './commands/export-db.js';
+import { registerExportCommand } from './commands/export.js';
+import { registerModelsCommand } from './commands/models.js';
+import { registerPricingCommand } from './commands/pricing.js';
 import { registerProxyCommand } from './commands/proxy.js';
+import { registerReportCommand } from './commands/report.js';
+import { registerServeCommand } from './commands/serve.js';
+import { BrokenPipe } from './lib/output.js';
 import { UserError } from './user-error.js';
 
 /**
@@ -17,11 +25,26 @@ export function createProgram(): Command {
     .addHelpText(
       'after',
       `
+Every command reads webui/monitoring.db unless --db PATH says otherwise.
+Exit codes: 0 success, 1 something to fix (one line on stderr says what), 2 a usage error.
+
 Examples:
+  $ llm-monitor demo                      a simulated week in webui/monitoring.db, for a first look
+  $ llm-monitor report --last 7d --by day usage and cost per day, then per model
+  $ llm-monitor models                    the models, their billing and last request
+  $ llm-monitor serve                     the browser analyzer with the database loaded
   $ llm-monitor proxy --upstream http://127.0.0.1:8080
-  $ llm-monitor proxy --help`,
+                                          record a llama.cpp server's requests
+  $ llm-monitor help report               any command's options and examples`,
     );
+  registerReportCommand(program);
+  registerModelsCommand(program);
+  registerPricingCommand(program);
+  registerExportCommand(program);
+  registerExportDbCommand(program);
+  registerServeCommand(program);
   registerProxyCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 
@@ -41,8 +64,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof BrokenPipe) return 0;
     const known = error instanceof UserError || isMonitorError(error);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
     process.stderr.write(`llm-monitor: ${known ? message : `unexpected error: ${message}`}\n`);
     if (!known && process.env.LLM_MONITOR_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     return 1;

@@ -213,6 +213,20 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
         expect(await monitor.getModelRequests('m', 0)).toHaveLength(4);
       });
 
+      it('streams requests page by page in id order, within a window', async () => {
+        const monitor = await fresh();
+        await monitor.addModelRequests('m', Array.from({ length: 25 }, (_, i) => [1_710_000_000 + i, i, 1] as const));
+        const pages: number[][] = [];
+        for await (const page of monitor.iterateRequests('m', { pageSize: 10 })) pages.push(page.map((r) => r.inputTokens));
+        expect(pages.map((p) => p.length)).toEqual([10, 10, 5]);
+        expect(pages.flat()).toEqual(Array.from({ length: 25 }, (_, i) => i));
+        const windowed: number[] = [];
+        for await (const page of monitor.iterateRequests('m', { from: 1_710_000_005, to: 1_710_000_008, pageSize: 2 })) windowed.push(...page.map((r) => r.inputTokens));
+        expect(windowed).toEqual([5, 6, 7]);
+        const unknown = monitor.iterateRequests('nope')[Symbol.asyncIterator]().next();
+        expect((await rejection(unknown)).code).toBe('UNKNOWN_MODEL');
+      });
+
       it('writes a batch in one transaction: all rows or none', async () => {
         const monitor = await fresh();
         const rows = Array.from({ length: 2000 }, (_, i) => [1_710_000_000 + i, i, 2 * i] as const);

@@ -406,9 +406,35 @@ export class Monitor {
     const window = checkMinutes(checked, minutes);
     return this.#withModel('read', checked, 'require', async (session, ref) => {
       const since = window > 0 ? this.#state.now() - window * 60 : null;
-      const { sql, params } = requestsQuery(session.dialect, this.#state.tables, ref, since);
+      const { sql, params } = requestsQuery(session.dialect, this.#state.tables, ref, { from: since, order: 'DESC' });
       return (await session.query(sql, params)).map(toRequest);
     });
+  }
+
+  /**
+   * Streams a model's requests in id order, a page at a time (keyset pagination: memory stays flat on
+   * millions of rows), optionally within `[from, to)` on the request time. Rows recorded while the
+   * iteration runs appear in later pages.
+   *
+   * @example
+   * for await (const page of monitor.iterateRequests('qwen', { from: t0 })) for (const r of page) write(r);
+   */
+  async *iterateRequests(name: string, options: { from?: number; to?: number; pageSize?: number } = {}): AsyncGenerator<ModelRequest[]> {
+    const checked = checkModelName(name);
+    const window = checkWindow(options);
+    const pageSize = options.pageSize === undefined ? 10_000 : checkCount('pageSize', options.pageSize, checked);
+    if (pageSize === 0) throw new MonitorError('INVALID_INPUT', `Invalid pageSize for model ${describeValue(checked)}: got 0.`, { model: checked, value: 0 });
+    let afterId: number | undefined;
+    for (;;) {
+      const page = await this.#withModel('read', checked, 'require', async (session, ref) => {
+        const { sql, params } = requestsQuery(session.dialect, this.#state.tables, ref, { ...window, afterId, limit: pageSize, order: 'ASC' });
+        return (await session.query(sql, params)).map(toRequest);
+      });
+      if (page.length === 0) return;
+      yield page;
+      if (page.length < pageSize) return;
+      afterId = page[page.length - 1]!.id;
+    }
   }
 
   /** A model's billing settings, tiers ordered by index; null when the file has no billing rows for it. */

@@ -56,22 +56,50 @@ export function toRunTime(row: Row): ModelRunTime {
   return { id: num(row.id), startTime: num(row.start_time), endTime: num(row.end_time) };
 }
 
-/** Requests newest first; `since` keeps `timestamp >= since` (the end time in S4+ layouts). */
-export function requestsQuery(d: Dialect, tables: TableColumns, ref: ModelRef, since: number | null): Query {
+/** Which requests to read: `[from, to)` on the request time, ids after `afterId`, at most `limit`. */
+export interface RequestFilter {
+  from?: number | null;
+  to?: number | null;
+  afterId?: number;
+  limit?: number;
+  order: 'ASC' | 'DESC';
+}
+
+/** Requests in id order; the time is `timestamp` (S1–S3) or the end time (S4+), returned as `timestamp`. */
+export function requestsQuery(d: Dialect, tables: TableColumns, ref: ModelRef, filter: RequestFilter): Query {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  let source: string;
+  let time: string;
+  let columns: string;
   if (ref.kind === 'per-model') {
     const table = modelTableNames(ref.safeName).requests;
-    const time = ref.shape === 'S4' || ref.shape === 'S5' ? 'end_time' : 'timestamp';
-    const where = since === null ? '' : ` WHERE ${time} >= ?`;
-    return {
-      sql: `SELECT id, ${time} AS timestamp, input_tokens, output_tokens, ${optionalColumn(tables, table, 'cache_n')}, ${optionalColumn(tables, table, 'prompt_n')} FROM ${d.quoteIdentifier(table)}${where} ORDER BY id DESC`,
-      params: since === null ? [] : [since],
-    };
+    time = ref.shape === 'S4' || ref.shape === 'S5' ? 'end_time' : 'timestamp';
+    source = d.quoteIdentifier(table);
+    columns = `${optionalColumn(tables, table, 'cache_n')}, ${optionalColumn(tables, table, 'prompt_n')}`;
+  } else {
+    time = 'end_time';
+    source = 'model_requests';
+    columns = 'cache_n, prompt_n';
+    where.push('model_id = ?');
+    params.push(ref.modelId);
   }
-  const where = since === null ? '' : ' AND end_time >= ?';
-  return {
-    sql: `SELECT id, end_time AS timestamp, input_tokens, output_tokens, cache_n, prompt_n FROM model_requests WHERE model_id = ?${where} ORDER BY id DESC`,
-    params: since === null ? [ref.modelId] : [ref.modelId, since],
+  const add = (condition: string, value: SqlValue | null | undefined) => {
+    if (value === null || value === undefined) return;
+    where.push(condition);
+    params.push(value);
   };
+  add(`${time} >= ?`, filter.from);
+  add(`${time} < ?`, filter.to);
+  add('id > ?', filter.afterId);
+  let sql = `SELECT id, ${time} AS timestamp, input_tokens, output_tokens, ${columns} FROM ${source}`;
+  if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
+  sql += ` ORDER BY id ${filter.order}`;
+  if (filter.limit !== undefined) {
+    sql += ' LIMIT ?';
+    params.push(filter.limit);
+  }
+  return { sql, params };
 }
 
 export function toRequest(row: Row): ModelRequest {

@@ -1,0 +1,139 @@
+import type { Command } from 'commander';
+import { dbOption, openReadOnly, using } from '../lib/db.js';
+import { type Column, formatInt, formatOption, formatPrice, renderTable, toCsv } from '../lib/format.js';
+import { formatTime, localTimeZone, tzOption } from '../lib/time.js';
+
+const FORMATS = ['table', 'json', 'csv'] as const;
+
+interface ModelsOptions {
+  db: string;
+  tz?: string;
+  format: (typeof FORMATS)[number];
+}
+
+/** One registered model as `models --format json|csv` prints it. */
+export interface ModelListing {
+  name: string;
+  safeName: string | null;
+  shape: string;
+  writable: boolean;
+  billingMethod: 'tier' | 'hourly' | null;
+  hourlyPrice: number | null;
+  tiers: number;
+  cachePricing: boolean;
+  requests: number;
+  firstRequestAt: number | null;
+  lastRequestAt: number | null;
+  runs: number;
+  openRuns: number;
+  problems: string[];
+}
+
+const FIELDS = [
+  'name',
+  'safeName',
+  'shape',
+  'writable',
+  'billingMethod',
+  'hourlyPrice',
+  'tiers',
+  'cachePricing',
+  'requests',
+  'firstRequestAt',
+  'lastRequestAt',
+  'runs',
+  'openRuns',
+  'problems',
+] as const;
+
+export function registerModelsCommand(program: Command): void {
+  program
+    .command('models')
+    .summary('the registered models: table layout, billing, requests, last request')
+    .description(
+      'Every model in the database, in registration order: its table layout (shape S1–S7), how it is billed, its request count, its first and last request and its runs, and anything suspicious about it (tier gaps, runs never ended, missing tables).',
+    )
+    .addOption(dbOption())
+    .addOption(tzOption('the time zone of the times shown'))
+    .addOption(formatOption(FORMATS, 'table'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ llm-monitor models
+  $ llm-monitor models --db /var/lib/llm/monitoring.db --format json`,
+    )
+    .action((options: ModelsOptions) => runModels(options));
+}
+
+async function runModels(options: ModelsOptions): Promise<void> {
+  const timeZone = options.tz ?? localTimeZone();
+  const listings = await using(await openReadOnly(options.db), async (monitor) => {
+    const description = await monitor.describe();
+    const summary = await monitor.summary();
+    const byName = new Map(summary.models.map((m) => [m.name, m]));
+    const result: ModelListing[] = [];
+    for (const model of description.models) {
+      // a half-deleted model (tables missing) has no billing to read: describe() already reports it
+      const billing = await monitor.getModelBilling(model.name).catch(() => null);
+      const usage = byName.get(model.name);
+      result.push({
+        name: model.name,
+        safeName: model.safeName,
+        shape: model.shape,
+        writable: model.writable,
+        billingMethod: model.billingMethod,
+        hourlyPrice: billing ? billing.hourlyPrice : null,
+        tiers: model.tiers,
+        cachePricing: billing ? (billing.tierWindows ?? billing.tierPricing).some((t) => t.supportCache) : false,
+        requests: model.requests,
+        firstRequestAt: usage?.firstRequestAt ?? null,
+        lastRequestAt: usage?.lastRequestAt ?? null,
+        runs: model.runs,
+        openRuns: model.openRuns,
+        problems: model.problems,
+      });
+    }
+    return { result, problems: description.problems };
+  });
+  const { result, problems } = listings;
+  if (options.format === 'json') {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  if (options.format === 'csv') {
+    process.stdout.write(toCsv(FIELDS, result.map((m) => FIELDS.map((f) => (f === 'problems' ? m.problems.join('; ') : m[f])))));
+    return;
+  }
+  if (result.length === 0) {
+    process.stdout.write(`No models in ${options.db} yet.\n`);
+    return;
+  }
+  const columns: Column[] = [
+    { header: 'model' },
+    { header: 'shape' },
+    { header: 'billing' },
+    { header: 'price' },
+    { header: 'requests', align: 'right' },
+    { header: `last request (${timeZone})` },
+    { header: 'runs', align: 'right' },
+  ];
+  const rows = result.map((m) => [
+    m.name,
+    m.shape,
+    m.billingMethod ?? 'not set',
+    m.billingMethod === 'hourly'
+      ? `${formatPrice(m.hourlyPrice ?? 0)} per hour`
+      : m.billingMethod === 'tier'
+        ? `${m.tiers} tier${m.tiers === 1 ? '' : 's'}${m.cachePricing ? ', cache price' : ''}`
+        : '—',
+    formatInt(m.requests),
+    m.lastRequestAt === null ? '—' : formatTime(m.lastRequestAt, timeZone, 'second'),
+    m.openRuns > 0 ? `${formatInt(m.runs)} (${m.openRuns} open)` : formatInt(m.runs),
+  ]);
+  const total = result.reduce((n, m) => n + m.requests, 0);
+  const lines = [renderTable(columns, rows, ['total', '', '', '', formatInt(total), '', formatInt(result.reduce((n, m) => n + m.runs, 0))])];
+  const notes = [...problems.map((p) => `  ! ${p}`), ...result.flatMap((m) => m.problems.map((p) => `  ! ${m.name}: ${p}`))];
+  if (notes.length > 0) lines.push('', 'Worth a look:', ...notes);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,223 @@
+import { BUCKETS, type Bucket, type PricingOverrides, type Series, type Summary, type SummaryOptions } from '@llm-monitor/core';
+import { type Command, Option } from 'commander';
+import { dbOption, openReadOnly, using } from '../lib/db.js';
+import { type Column, formatCost, formatHours, formatInt, formatOption, renderTable, toCsv } from '../lib/format.js';
+import { readJsonFile } from '../lib/json-file.js';
+import { type TimeArg, bucketLabel, checkNotMilliseconds, formatTime, fromOption, localTimeZone, parseDuration, resolveTime, toOption, tzOption } from '../lib/time.js';
+import { UserError } from '../user-error.js';
+
+const FORMATS = ['table', 'json', 'csv'] as const;
+
+interface ReportOptions {
+  db: string;
+  from?: TimeArg;
+  to?: TimeArg;
+  last?: number;
+  by?: Bucket;
+  tz?: string;
+  format: (typeof FORMATS)[number];
+  pricing?: string;
+  model?: string[];
+}
+
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .summary('usage and cost per model over a time window, optionally per hour/day/week/month')
+    .description(
+      'Usage and cost per model (requests, input/output/cache-hit tokens, runtime, cost) over a window, priced from the stored billing settings or a what-if file. ' +
+        'With --by, the same numbers per calendar bucket aligned in --tz (DST-correct), followed by the per-model totals.\n\n' +
+        'The window is half-open [from, to) on the request time; without --from/--to/--last it covers everything recorded. ' +
+        '--format json prints exactly what core\'s monitor.summary() (or monitor.series() with --by) returns; csv prints one row per model (per bucket and model with --by) and a total row with an empty model.',
+    )
+    .addOption(dbOption())
+    .addOption(fromOption())
+    .addOption(toOption())
+    .addOption(new Option('--last <duration>', 'the window ending at --to (default now): 90m, 24h, 7d, 30d, 2w').argParser(parseDuration).conflicts('from'))
+    .addOption(new Option('--by <bucket>', 'one row per calendar bucket').choices(BUCKETS))
+    .addOption(tzOption())
+    .addOption(formatOption(FORMATS, 'table'))
+    .option('--pricing <file>', 'price with this what-if JSON ({ "model": { "hourlyPrice": 5 }, … }, any subset of `pricing show --format json`); nothing is written')
+    .option('--model <name>', 'only this model (repeat for several)', collect)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ llm-monitor report
+      everything recorded in webui/monitoring.db
+  $ llm-monitor report --last 7d --by day
+      the last 7 days, one row per day, then the totals per model
+  $ llm-monitor report --from 2024-06-01 --to 2024-07-01 --tz Europe/Berlin --format csv > june.csv
+  $ llm-monitor report --last 30d --pricing what-if.json
+      what the last 30 days would have cost with other prices
+  $ llm-monitor report --format json | jq .total.cost`,
+    )
+    .action((options: ReportOptions) => runReport(options));
+}
+
+function window(options: ReportOptions, timeZone: string): SummaryOptions {
+  const from = options.from && resolveTime(options.from, timeZone);
+  let to = options.to && resolveTime(options.to, timeZone);
+  const result: SummaryOptions = {};
+  if (options.last !== undefined) {
+    to ??= Date.now() / 1000;
+    result.from = Math.max(0, to - options.last);
+  } else if (from !== undefined) result.from = from;
+  if (to !== undefined) result.to = to;
+  checkNotMilliseconds('--from', result.from);
+  checkNotMilliseconds('--to', result.to);
+  if (result.from !== undefined && result.to !== undefined && result.to < result.from)
+    throw new UserError(`--to (${formatTime(result.to, timeZone, 'second')}) is before --from (${formatTime(result.from, timeZone, 'second')})`);
+  return result;
+}
+
+async function runReport(options: ReportOptions): Promise<void> {
+  const timeZone = options.tz ?? localTimeZone();
+  const query: SummaryOptions = window(options, timeZone);
+  if (options.pricing !== undefined) {
+    const pricing = readJsonFile(options.pricing, 'what-if pricing');
+    if (typeof pricing !== 'object' || pricing === null || Array.isArray(pricing))
+      throw new UserError(`the what-if pricing ${options.pricing} must be a JSON object keyed by model name`);
+    query.pricing = pricing as PricingOverrides;
+  }
+  if (options.model) query.models = options.model;
+  await using(await openReadOnly(options.db), async (monitor) => {
+    const summary = await monitor.summary(query);
+    const series = options.by ? await monitor.series({ ...query, bucket: options.by, timeZone }) : null;
+    let text: string;
+    if (options.format === 'json') text = `${JSON.stringify(series ?? summary)}\n`;
+    else if (options.format === 'csv') text = series ? seriesCsv(series, timeZone) : summaryCsv(summary);
+    else text = reportTable(options, summary, series, timeZone);
+    process.stdout.write(text);
+  });
+}
+
+const SUMMARY_FIELDS = [
+  'name',
+  'billingMethod',
+  'shape',
+  'requests',
+  'inputTokens',
+  'outputTokens',
+  'cacheHitTokens',
+  'cost',
+  'tierCost',
+  'hourlyCost',
+  'unpricedRequests',
+  'unpricedInputTokens',
+  'unpricedOutputTokens',
+  'runtimeSeconds',
+  'idleSeconds',
+  'openRuns',
+  'firstRequestAt',
+  'lastRequestAt',
+  'costPerMillionTokens',
+] as const;
+
+/** One row per model with the summary's field names as headers, then the total (empty name, billing and shape). */
+function summaryCsv(summary: Summary): string {
+  const rows: unknown[][] = summary.models.map((m) => SUMMARY_FIELDS.map((field) => m[field]));
+  const total = summary.total as unknown as Record<string, unknown>;
+  rows.push(SUMMARY_FIELDS.map((field) => (field === 'name' || field === 'billingMethod' || field === 'shape' ? '' : total[field])));
+  return toCsv(SUMMARY_FIELDS, rows);
+}
+
+const BUCKET_FIELDS = ['requests', 'inputTokens', 'outputTokens', 'cacheHitTokens', 'cost', 'tierCost', 'hourlyCost', 'unpricedRequests', 'runtimeSeconds'] as const;
+
+/** One row per bucket and model, then the bucket's total (empty model). */
+function seriesCsv(series: Series, timeZone: string): string {
+  const header = ['period', 'start', 'end', 'model', ...BUCKET_FIELDS];
+  const rows: unknown[][] = [];
+  for (const b of series.buckets) {
+    const period = bucketLabel(b.start, series.bucket, timeZone);
+    for (const [model, usage] of Object.entries(b.models)) rows.push([period, b.start, b.end, model, ...BUCKET_FIELDS.map((f) => usage[f])]);
+    rows.push([period, b.start, b.end, '', ...BUCKET_FIELDS.map((f) => b.total[f])]);
+  }
+  return toCsv(header, rows);
+}
+
+function windowLine(summary: Summary, timeZone: string): string {
+  const at = (t: number) => formatTime(t, timeZone);
+  if (summary.from === null && summary.to === null) {
+    const { firstRequestAt: first, lastRequestAt: last } = summary.total;
+    return `All recorded data${first !== null && last !== null ? ` (requests ${at(first)} → ${at(last)})` : ''}, times in ${timeZone}`;
+  }
+  return `Window ${summary.from === null ? 'the beginning' : at(summary.from)} → ${summary.to === null ? 'now' : at(summary.to)} (${timeZone})`;
+}
+
+function reportTable(options: ReportOptions, summary: Summary, series: Series | null, timeZone: string): string {
+  const lines: string[] = [`${windowLine(summary, timeZone)} · ${options.db}`];
+  if (options.pricing) lines.push(`Priced with the what-if prices of ${options.pricing} (the stored prices are unchanged).`);
+  lines.push('');
+  if (summary.models.length === 0) {
+    lines.push('No models in this database yet.');
+    return `${lines.join('\n')}\n`;
+  }
+  if (series) {
+    const columns: Column[] = [
+      { header: options.by === 'hour' ? 'hour' : options.by! },
+      { header: 'requests', align: 'right' },
+      { header: 'input tok', align: 'right' },
+      { header: 'output tok', align: 'right' },
+      { header: 'cache hits', align: 'right' },
+      { header: 'runtime', align: 'right' },
+      { header: 'cost', align: 'right' },
+    ];
+    const rows = series.buckets.map((b) => [
+      bucketLabel(b.start, series.bucket, timeZone),
+      formatInt(b.total.requests),
+      formatInt(b.total.inputTokens),
+      formatInt(b.total.outputTokens),
+      formatInt(b.total.cacheHitTokens),
+      formatHours(b.total.runtimeSeconds),
+      formatCost(b.total.cost),
+    ]);
+    const sum = (key: 'requests' | 'inputTokens' | 'outputTokens' | 'cacheHitTokens' | 'runtimeSeconds' | 'cost') =>
+      series.buckets.reduce((acc, b) => acc + b.total[key], 0);
+    const totals = [
+      'total',
+      formatInt(sum('requests')),
+      formatInt(sum('inputTokens')),
+      formatInt(sum('outputTokens')),
+      formatInt(sum('cacheHitTokens')),
+      formatHours(sum('runtimeSeconds')),
+      formatCost(sum('cost')),
+    ];
+    if (series.buckets.length === 0) lines.push('Nothing recorded in this window.');
+    else lines.push(renderTable(columns, rows, totals), '');
+  }
+  const unpriced = summary.total.unpricedRequests > 0;
+  const columns: Column[] = [
+    { header: 'model' },
+    { header: 'billing' },
+    { header: 'requests', align: 'right' },
+    { header: 'input tok', align: 'right' },
+    { header: 'output tok', align: 'right' },
+    { header: 'cache hits', align: 'right' },
+    { header: 'runtime', align: 'right' },
+    { header: 'cost', align: 'right' },
+    { header: 'per M tok', align: 'right' },
+    ...(unpriced ? [{ header: 'unpriced', align: 'right' as const }] : []),
+  ];
+  const row = (label: string, billing: string, m: Summary['total']) => [
+    label,
+    billing,
+    formatInt(m.requests),
+    formatInt(m.inputTokens),
+    formatInt(m.outputTokens),
+    formatInt(m.cacheHitTokens),
+    formatHours(m.runtimeSeconds),
+    formatCost(m.cost),
+    m.costPerMillionTokens === null ? '—' : formatCost(m.costPerMillionTokens),
+    ...(unpriced ? [formatInt(m.unpricedRequests)] : []),
+  ];
+  lines.push(renderTable(columns, summary.models.map((m) => row(m.name, m.billingMethod, m)), row('total', '', summary.total)));
+  if (unpriced)
+    lines.push(
+      '',
+      `${formatInt(summary.total.unpricedRequests)} requests matched no price tier: they are counted as unpriced, not as free (see \`llm-monitor pricing show MODEL\`).`,
+    );
+  return `${lines.join('\n')}\n`;
+}
