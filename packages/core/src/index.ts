@@ -2,7 +2,7 @@ export { Monitor, type MonitorOptions, type ProgramSession, type SeriesOptions, 
 export type { BucketUsage, ModelSummary, Series, SeriesBucket, Summary, UsageTotals } from './analytics/report.js';
 export { MAX_BUCKETS } from './analytics/report.js';
 export type { Description, ModelDescription } from './analytics/describe.js';
-export type { PricingOverride, PricingOverrides, TierWindowInput } from './analytics/pricing.js';
+export { tierProblems, type PricingOverride, type PricingOverrides, type TierProblem, type TierWindowInput } from './analytics/pricing.js';
 export { BUCKETS, type Bucket, bucketBoundaries, zoneOffset } from './analytics/time-zone.js';
 export type {
   ModelBilling,

@@ -223,6 +223,13 @@ export function monitorBehaviourSuite(harness: DriverHarness): void {
         const windowed: number[] = [];
         for await (const page of monitor.iterateRequests('m', { from: 1_710_000_005, to: 1_710_000_008, pageSize: 2 })) windowed.push(...page.map((r) => r.inputTokens));
         expect(windowed).toEqual([5, 6, 7]);
+        // rows recorded during an iteration are not part of it: it covers what existed when it started
+        const seenDuring: number[] = [];
+        for await (const page of monitor.iterateRequests('m', { pageSize: 10 })) {
+          seenDuring.push(...page.map((r) => r.id));
+          await monitor.addModelRequest('m', [1_710_000_100, 99, 1]);
+        }
+        expect(seenDuring).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
         const unknown = monitor.iterateRequests('nope')[Symbol.asyncIterator]().next();
         expect((await rejection(unknown)).code).toBe('UNKNOWN_MODEL');
       });

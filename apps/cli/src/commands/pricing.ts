@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import type { ModelBilling, ModelInfo, Monitor, TierPricing, TierWindow } from '@llm-monitor/core';
+import { type ModelBilling, type ModelInfo, type Monitor, type TierPricing, type TierWindow, tierProblems } from '@llm-monitor/core';
 import { Argument, type Command, InvalidArgumentError } from 'commander';
 import { dbOption, openExistingForWrites, openReadOnly, using } from '../lib/db.js';
 import { type Column, formatInt, formatOption, formatPrice, formatRange, renderTable, shellQuote } from '../lib/format.js';
 import { quote, readJsonFile } from '../lib/json-file.js';
 import { checkOutPath } from '../lib/output.js';
-import { type BillingUpdate, checkBillingUpdate, checkTierList, tierProblems } from '../lib/tiers.js';
+import { type BillingUpdate, checkBillingUpdate, checkTierList } from '../lib/tiers.js';
 import { UserError } from '../user-error.js';
 
 interface DbOptions {

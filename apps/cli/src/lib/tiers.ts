@@ -1,4 +1,4 @@
-import type { ModelBilling, TierPricing } from '@llm-monitor/core';
+import { type ModelBilling, type TierPricing, tierProblems } from '@llm-monitor/core';
 import { UserError } from '../user-error.js';
 import { quote } from './json-file.js';
 
@@ -42,33 +42,6 @@ function tier(where: string, input: unknown, position: number): TierPricing {
   if (result.endTokens !== -1 && result.endTokens < result.startTokens)
     throw new UserError(`${where}: tier ${result.tierIndex} ends (${result.endTokens}) before it starts (${result.startTokens})`);
   return result;
-}
-
-export interface TierProblem {
-  kind: 'overlap' | 'gap';
-  message: string;
-}
-
-/** Overlaps and gaps of range tiers (including no tier from 0, and a last tier that is not unbounded). */
-export function tierProblems(tiers: readonly TierPricing[]): TierProblem[] {
-  if (tiers.length === 0) return [{ kind: 'gap', message: 'there are no tiers: every request would be unpriced' }];
-  const problems: TierProblem[] = [];
-  const sorted = [...tiers].sort((a, b) => a.startTokens - b.startTokens || a.tierIndex - b.tierIndex);
-  if (sorted[0]!.startTokens > 0) problems.push({ kind: 'gap', message: `no tier covers 0–${sorted[0]!.startTokens - 1} input tokens` });
-  let reach = -1;
-  let reachTier = sorted[0]!.tierIndex;
-  for (const t of sorted) {
-    const end = t.endTokens === -1 ? Number.POSITIVE_INFINITY : t.endTokens;
-    if (reach >= 0 && t.startTokens <= reach)
-      problems.push({ kind: 'overlap', message: `tiers ${reachTier} and ${t.tierIndex} overlap from ${t.startTokens} input tokens` });
-    else if (reach >= 0 && t.startTokens > reach + 1) problems.push({ kind: 'gap', message: `no tier covers ${reach + 1}–${t.startTokens - 1} input tokens` });
-    if (end > reach) {
-      reach = end;
-      reachTier = t.tierIndex;
-    }
-  }
-  if (Number.isFinite(reach)) problems.push({ kind: 'gap', message: `no tier covers more than ${reach} input tokens (end the last tier with -1)` });
-  return problems;
 }
 
 /**

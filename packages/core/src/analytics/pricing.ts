@@ -156,9 +156,9 @@ export interface TierProblem {
 export function tierProblems(tiers: readonly TierPricing[]): TierProblem[] {
   const problems: TierProblem[] = [];
   const sorted = [...tiers].sort((a, b) => a.startTokens - b.startTokens || a.tierIndex - b.tierIndex);
-  if (sorted.length === 0) return [{ kind: 'gap', message: 'no tiers: every request is unpriced' }];
+  if (sorted.length === 0) return [{ kind: 'gap', message: 'there are no tiers: every request is unpriced' }];
   if (sorted[0]!.startTokens > 0)
-    problems.push({ kind: 'uncovered-start', message: `no tier covers fewer than ${sorted[0]!.startTokens} input tokens` });
+    problems.push({ kind: 'uncovered-start', message: `no tier covers 0–${sorted[0]!.startTokens - 1} input tokens` });
   let reach = -1; // highest input token count covered so far (Infinity when unbounded)
   let reachTier = sorted[0]!.tierIndex;
   for (const t of sorted) {

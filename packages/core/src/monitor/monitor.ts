@@ -32,6 +32,7 @@ import {
 } from '../schema/native.js';
 import {
   type ModelRef,
+  type RequestFilter,
   normalizedModels,
   programRuntimeQuery,
   readBilling,
@@ -413,8 +414,8 @@ export class Monitor {
 
   /**
    * Streams a model's requests in id order, a page at a time (keyset pagination: memory stays flat on
-   * millions of rows), optionally within `[from, to)` on the request time. Rows recorded while the
-   * iteration runs appear in later pages.
+   * millions of rows), optionally within `[from, to)` on the request time. The iteration covers the rows
+   * that existed when it started; each page is its own short read, so writers are never held up.
    *
    * @example
    * for await (const page of monitor.iterateRequests('qwen', { from: t0 })) for (const r of page) write(r);
@@ -424,16 +425,18 @@ export class Monitor {
     const window = checkWindow(options);
     const pageSize = options.pageSize === undefined ? 10_000 : checkCount('pageSize', options.pageSize, checked);
     if (pageSize === 0) throw new MonitorError('INVALID_INPUT', `Invalid pageSize for model ${describeValue(checked)}: got 0.`, { model: checked, value: 0 });
-    let afterId: number | undefined;
-    for (;;) {
-      const page = await this.#withModel('read', checked, 'require', async (session, ref) => {
-        const { sql, params } = requestsQuery(session.dialect, this.#state.tables, ref, { ...window, afterId, limit: pageSize, order: 'ASC' });
+    const page = (filter: RequestFilter) =>
+      this.#withModel('read', checked, 'require', async (session, ref) => {
+        const { sql, params } = requestsQuery(session.dialect, this.#state.tables, ref, filter);
         return (await session.query(sql, params)).map(toRequest);
       });
-      if (page.length === 0) return;
-      yield page;
-      if (page.length < pageSize) return;
-      afterId = page[page.length - 1]!.id;
+    const [last] = await page({ order: 'DESC', limit: 1 });
+    if (!last) return;
+    for (let afterId: number | undefined; ; ) {
+      const rows = await page({ ...window, afterId, upToId: last.id, limit: pageSize, order: 'ASC' });
+      if (rows.length > 0) yield rows;
+      if (rows.length < pageSize) return;
+      afterId = rows[rows.length - 1]!.id;
     }
   }
 

@@ -61,6 +61,8 @@ export interface RequestFilter {
   from?: number | null;
   to?: number | null;
   afterId?: number;
+  /** Only ids up to this one (an export's snapshot bound). */
+  upToId?: number;
   limit?: number;
   order: 'ASC' | 'DESC';
 }
@@ -92,6 +94,7 @@ export function requestsQuery(d: Dialect, tables: TableColumns, ref: ModelRef, f
   add(`${time} >= ?`, filter.from);
   add(`${time} < ?`, filter.to);
   add('id > ?', filter.afterId);
+  add('id <= ?', filter.upToId);
   let sql = `SELECT id, ${time} AS timestamp, input_tokens, output_tokens, ${columns} FROM ${source}`;
   if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
   sql += ` ORDER BY id ${filter.order}`;
