@@ -294,4 +294,38 @@ describe('model names and runtime', () => {
       await other.close();
     }
   });
+
+  it('two proxies recording one model into one database move only their own runs', async () => {
+    const shared = uniqueModel('shared');
+    const first = await startProxy(upstream.url, { model: shared, heartbeatMs: 60_000 });
+    const { createRecordingProxy } = await import('../src/index.js');
+    const { openMonitor } = await import('@llm-monitor/driver-node');
+    const secondMonitor = await openMonitor(first.dbPath);
+    const second = createRecordingProxy({ upstream: upstream.url, monitor: secondMonitor, model: shared, heartbeatMs: 60_000 });
+    try {
+      const http = await import('node:http');
+      const server = http.createServer(second);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server.address() as { port: number }).port;
+      await second.start();
+      await post(`${first.url}/v1/chat/completions`, { messages: SIX_WORDS, max_tokens: 1 });
+      await first.proxy.flush();
+      await post(`http://127.0.0.1:${port}/v1/chat/completions`, { messages: SIX_WORDS, max_tokens: 1 });
+      await second.flush();
+      // the first proxy shuts down while the second keeps running: its close must not end the second's run
+      await first.proxy.close();
+      const runs = await first.monitor.getModelRuntime(shared); // newest first: [second's, first's]
+      expect(runs).toHaveLength(2);
+      expect(runs[1]!.endTime).toBeGreaterThan(runs[1]!.startTime);
+      expect(runs[0]!.endTime).toBe(runs[0]!.startTime);
+      const programs = await first.monitor.getProgramRuntime();
+      expect(programs[0]!.endTime).toBe(programs[0]!.startTime); // the second proxy's program run, untouched
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    } finally {
+      await second.close();
+      await secondMonitor.close();
+      await first.close();
+    }
+  });
 });

@@ -6,10 +6,11 @@ import type { TokenUsage } from './usage.js';
  */
 export interface ProxyMonitor {
   addModelRequest(name: string, request: readonly [endTime: number, inputTokens: number, outputTokens: number, cacheN: number, promptN: number]): Promise<unknown>;
-  addModelRuntimeStart(name: string, startTime: number): Promise<unknown>;
-  updateModelRuntimeEnd(name: string, endTime: number): Promise<unknown>;
-  addProgramRuntimeStart(startTime: number): Promise<unknown>;
-  updateProgramRuntimeEnd(endTime: number): Promise<unknown>;
+  /** Resolves to the run's id, which the heartbeat passes back so it moves only this proxy's runs. */
+  addModelRuntimeStart(name: string, startTime: number): Promise<number>;
+  updateModelRuntimeEnd(name: string, endTime: number, runId?: number): Promise<unknown>;
+  addProgramRuntimeStart(startTime: number): Promise<number>;
+  updateProgramRuntimeEnd(endTime: number, runId?: number): Promise<unknown>;
 }
 
 const now = () => Date.now() / 1000;
@@ -23,11 +24,11 @@ export class Recorder {
   readonly #monitor: ProxyMonitor;
   readonly #heartbeatMs: number;
   readonly #log: (message: string) => void;
-  /** Models whose run has been started; each promise resolves true once the start is written. */
-  readonly #models = new Map<string, Promise<boolean>>();
+  /** Models whose run has been started; each promise resolves to the run's id once written (null if that failed). */
+  readonly #models = new Map<string, Promise<number | null>>();
   /** Work to wait for in `flush()`: exchanges in flight and their writes. */
   readonly #pending = new Set<Promise<unknown>>();
-  #program: Promise<boolean> | null = null;
+  #program: Promise<number | null> | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
   #beat: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
@@ -46,7 +47,7 @@ export class Recorder {
 
   start(): Promise<void> {
     if (this.#closing) return Promise.reject(new Error('The recording proxy is closed.'));
-    this.#program ??= this.#write('record the program start', () => this.#monitor.addProgramRuntimeStart(now()));
+    this.#program ??= this.#writeId('record the program start', () => this.#monitor.addProgramRuntimeStart(now()));
     this.#startHeartbeat();
     return this.#program.then(() => undefined);
   }
@@ -56,11 +57,11 @@ export class Recorder {
     if (this.#closed) return Promise.resolve(false);
     let started = this.#models.get(name);
     if (!started) {
-      started = this.#write(`start the run of model ${JSON.stringify(name)}`, () => this.#monitor.addModelRuntimeStart(name, now()));
+      started = this.#writeId(`start the run of model ${JSON.stringify(name)}`, () => this.#monitor.addModelRuntimeStart(name, now()));
       this.#models.set(name, started);
       this.#startHeartbeat();
     }
-    return started;
+    return started.then((runId) => runId !== null);
   }
 
   async record(name: string, endTime: number, usage: TokenUsage): Promise<void> {
@@ -103,9 +104,12 @@ export class Recorder {
     this.#beat ??= (async () => {
       const time = now();
       const writes: Promise<unknown>[] = [...this.#models].map(async ([name, started]) => {
-        if (await started) await this.#write(`update the run of model ${JSON.stringify(name)}`, () => this.#monitor.updateModelRuntimeEnd(name, time));
+        const runId = await started;
+        if (runId !== null)
+          await this.#write(`update the run of model ${JSON.stringify(name)}`, () => this.#monitor.updateModelRuntimeEnd(name, time, runId));
       });
-      if (this.#program && (await this.#program)) writes.push(this.#write('update the program run', () => this.#monitor.updateProgramRuntimeEnd(time)));
+      const programRun = this.#program ? await this.#program : null;
+      if (programRun !== null) writes.push(this.#write('update the program run', () => this.#monitor.updateProgramRuntimeEnd(time, programRun)));
       await Promise.all(writes);
     })().finally(() => {
       this.#beat = null;
@@ -117,6 +121,16 @@ export class Recorder {
     if (this.#timer || this.#closing) return;
     this.#timer = setInterval(() => void this.heartbeat(), this.#heartbeatMs);
     this.#timer.unref();
+  }
+
+  /** Runs one write that creates a run; resolves to its id, or null (after logging) when it failed. */
+  async #writeId(what: string, write: () => Promise<number>): Promise<number | null> {
+    try {
+      return await write();
+    } catch (error) {
+      this.#log(`could not ${what}: ${(error as Error).message}`);
+      return null;
+    }
   }
 
   /** Runs one write; resolves true when it succeeded, false (after logging) when it failed. */
