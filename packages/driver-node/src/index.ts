@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import {
@@ -114,6 +114,34 @@ class BetterSqliteConnection implements DatabaseConnection {
   }
 }
 
+const SQLITE_HEADER = 'SQLite format 3\u0000';
+
+/**
+ * SQLite takes a file too short to hold a header for an empty database and would overwrite it: refuse
+ * any existing, non-empty file that does not start with SQLite's header.
+ */
+function checkHeader(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return; // missing (created on a writable open) or unreadable: better-sqlite3 reports that itself
+  }
+  try {
+    const header = Buffer.alloc(16);
+    const read = readSync(fd, header, 0, 16, 0);
+    if (read > 0 && header.subarray(0, read).toString('latin1') !== SQLITE_HEADER.slice(0, 16).slice(0, read) || (read > 0 && read < 16))
+      throw new MonitorError('NOT_A_DATABASE', `Cannot open ${file}: it is not a SQLite database (its first bytes are not "SQLite format 3").`, {
+        value: file,
+      });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EISDIR') return; // a directory: better-sqlite3 says so
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * A driver on one better-sqlite3 connection to `path`. Writers in other threads and processes are
  * handled by SQLite's locking (WAL mode) and core's retries; the engine itself never blocks the event
@@ -122,6 +150,7 @@ class BetterSqliteConnection implements DatabaseConnection {
 export function createNodeDriver(path: string, options: NodeDriverOptions = {}): Driver {
   const Database = loadBetterSqlite3();
   const file = resolve(path);
+  checkHeader(file);
   let db: Database;
   try {
     if (!options.readOnly) mkdirSync(dirname(file), { recursive: true });

@@ -221,6 +221,14 @@ describe('files the Monitor refuses or meets half-way', () => {
     ]);
     await monitor.addTierPricing('created-by-python', { tierIndex: 2, startTokens: 32769, endTokens: -1, inputPricePerMillion: 1, outputPricePerMillion: 1, supportCache: true, cacheHitPricePerMillion: 0.5 });
     expect((await monitor.listModels()).find((m) => m.name === 'created-by-python')).toMatchObject({ shape: 'S3', writable: true });
+    // also when this Monitor read the model before writing to it (the read caches it)
+    const db2 = new Database(path);
+    originalInit(db2, ['read-first']);
+    db2.close();
+    expect(await monitor.getModelRequests('read-first')).toEqual([]);
+    await monitor.addModelRequest('read-first', [1_710_000_000, 3, 2, 1, 2]);
+    await monitor.addModelRequest('read-first', [1_710_000_001, 3, 2, 1, 2]);
+    expect(await monitor.getModelRequests('read-first')).toHaveLength(2);
     await monitor.close();
   });
 });

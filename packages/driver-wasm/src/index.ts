@@ -11,6 +11,8 @@ import {
 } from '@llm-monitor/core';
 import { prepareBytes } from './file-header.js';
 
+export * from '@llm-monitor/core';
+
 /** What sql.js binds. */
 type SqlJsValue = number | string | Uint8Array | null;
 

@@ -202,7 +202,8 @@ function add(target: BucketUsage, source: BucketUsage): void {
 export function buildSeries(activities: readonly ModelActivity[], window: Window, bucket: Bucket, timeZone: string): Series {
   const span = resolveWindow(activities, window);
   if (!span) return { from: window.from ?? 0, to: window.to ?? 0, bucket, timeZone, buckets: [] };
-  const estimate = (span.to - span.from) / { hour: 3600, day: 86_400, week: 604_800, month: 2_419_200 }[bucket];
+  // a lower bound of the bucket count: the longest each bucket can be (a 25-hour day, a 31-day month)
+  const estimate = (span.to - span.from) / { hour: 7200, day: 90_000, week: 630_000, month: 2_682_000 }[bucket];
   if (estimate > MAX_BUCKETS)
     throw new MonitorError('INVALID_INPUT', `A ${bucket} series over ${span.from}–${span.to} would have about ${Math.ceil(estimate)} buckets (limit ${MAX_BUCKETS}): choose a coarser bucket or a shorter range.`, {
       value: bucket,

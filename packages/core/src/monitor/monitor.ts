@@ -116,6 +116,11 @@ interface MonitorState {
   readonly refs: Map<string, ModelRef>;
   /** Prepared SQL text per safe name. */
   readonly statements: Map<string, NativeStatements>;
+  /**
+   * Safe names this Monitor has brought up to the native layout (cache columns, index) since it
+   * opened: a model another process created in the seed's layout is upgraded before its first write.
+   */
+  readonly upgraded: Set<string>;
 }
 
 type Access = 'read' | 'write';
@@ -160,6 +165,7 @@ export class Monitor {
         tables: new Map(),
         refs: new Map(),
         statements: new Map(),
+        upgraded: new Set(),
       };
       const monitor = new Monitor(state, null);
       state.tables = await executor.read(loadTables);
@@ -172,8 +178,10 @@ export class Monitor {
             'NOT_A_MONITOR_DB',
             `The database holds tables of another application (${[...state.tables.keys()].slice(0, 5).join(', ')}), none of a monitor; refusing to write to it.`,
           );
-        await executor.prepareForWrites();
+        // the journal-mode switch comes after the first transaction committed: a file that fails it
+        // (a corrupt page, say) is left exactly as it was
         await executor.write((session) => monitor.#initialise(session, models));
+        await executor.prepareForWrites();
       }
       return monitor;
     } catch (error) {
@@ -478,10 +486,24 @@ export class Monitor {
 
   /** The latest program run and the summary since it started; null when no program run is recorded. */
   async session(options: Pick<SummaryOptions, 'pricing' | 'models'> = {}): Promise<ProgramSession | null> {
-    const [latest] = await this.getProgramRuntime(1);
-    if (!latest) return null;
-    const summary = await this.summary({ ...options, from: latest.startTime });
-    return { startedAt: latest.startTime, lastSeenAt: latest.endTime, open: latest.endTime === latest.startTime, summary };
+    return this.#analyse(
+      async (session) => {
+        if (!this.#state.tables.has(PROGRAM_RUNTIME_TABLE)) return null;
+        const { sql, params } = programRuntimeQuery(1);
+        const [row] = await session.query(sql, params);
+        if (!row) return null;
+        const latest = toRunTime(row);
+        const window: Window = { from: latest.startTime, to: null };
+        return { latest, window, activities: await this.#activities(session, window, options, false) };
+      },
+      (data) =>
+        data && {
+          startedAt: data.latest.startTime,
+          lastSeenAt: data.latest.endTime,
+          open: data.latest.endTime === data.latest.startTime,
+          summary: buildSummary(data.activities, data.window),
+        },
+    );
   }
 
   /** The detected shape of every model, row counts, journal mode, and anything suspicious in the file. */
@@ -503,6 +525,10 @@ export class Monitor {
       await session.run(mappingStatements(session.dialect).delete, [checked]);
       for (const table of Object.values(statements.names)) this.#state.tables.delete(table);
       this.#state.refs.delete(checked);
+      if (ref.kind === 'per-model') {
+        this.#state.statements.delete(ref.safeName);
+        this.#state.upgraded.delete(ref.safeName);
+      }
     });
   }
 
@@ -625,6 +651,7 @@ export class Monitor {
   async #upgrade(session: Session, safeName: string): Promise<boolean> {
     const shape = perModelShape(this.#state.tables, safeName);
     if (!isWritableShape(shape.shape) || shape.missingTables.length > 0) return false;
+    this.#state.upgraded.add(safeName);
     for (const { table, column } of shape.missingColumns) await session.run(addCacheColumnSql(session.dialect, table, column));
     const indexes = new Set((await session.query(session.dialect.indexesQuery)).map((row) => String(row.index_name)));
     const addIndex = !indexes.has(requestsIndexName(safeName));
@@ -650,6 +677,8 @@ export class Monitor {
 
   /** Registers a model in the native layout if absent; `created` says whether anything was written. */
   async #register(session: Session, name: string): Promise<{ ref: ModelRef; created: boolean }> {
+    // another process may have deleted the model since it was cached: look at the mapping row itself
+    this.#state.refs.delete(name);
     let existing = await this.#resolve(session, name);
     const complete = (ref: ModelRef | null): ref is ModelRef =>
       ref !== null && (ref.kind === 'normalized' || perModelShape(this.#state.tables, ref.safeName).missingTables.length === 0);
@@ -727,7 +756,6 @@ export class Monitor {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#run(access, async (session) => {
-          const fresh = !this.#state.refs.has(name);
           const ref = mode === 'register' ? (await this.#register(session, name)).ref : await this.#resolve(session, name);
           if (!ref)
             throw new MonitorError(
@@ -738,9 +766,12 @@ export class Monitor {
           if (access === 'write' && mode !== 'require' && !(ref.kind === 'per-model' && isWritableShape(ref.shape)))
             throw schemaMismatch(ref, 'writing to it');
           // a model another process created in the seed's layout since this Monitor opened
-          if (access === 'write' && fresh && ref.kind === 'per-model' && (await this.#upgrade(session, ref.safeName))) {
-            await this.#markUpgraded(session);
-            this.#state.refs.set(name, perModelRef(this.#state.tables, name, ref.safeName));
+          if (access === 'write' && ref.kind === 'per-model' && !this.#state.upgraded.has(ref.safeName)) {
+            if (await this.#upgrade(session, ref.safeName)) {
+              await this.#markUpgraded(session);
+              this.#state.refs.set(name, perModelRef(this.#state.tables, name, ref.safeName));
+            }
+            this.#state.upgraded.add(ref.safeName);
           }
           return fn(session, ref);
         });
@@ -766,7 +797,7 @@ export class Monitor {
    */
   async #fastWrite(name: string, statement: (s: NativeStatements) => string, params: readonly SqlValue[]): Promise<boolean> {
     const ref = this.#state.refs.get(name);
-    if (this.#bound || !ref || ref.kind !== 'per-model' || !isWritableShape(ref.shape)) return false;
+    if (this.#bound || !ref || ref.kind !== 'per-model' || !isWritableShape(ref.shape) || !this.#state.upgraded.has(ref.safeName)) return false;
     this.#requireWritable();
     try {
       await this.#state.executor.writeStatement(statement(this.#native(ref)), params);
