@@ -29,13 +29,16 @@ const line = (name, value, unit) => console.log(`${name}: ${value} ${unit}`);
 const ms = (ns) => Number(ns) / 1e6;
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-/** The bare statement the Monitor's insert is measured against, on a table of the same layout. */
-function bareDatabase(path) {
+/** The table the bare statements write: a model's requests table, created by the Monitor (same layout and index). */
+const BARE_TABLE = `"${getSafeModelName('bare')}_requests"`;
+const BARE_INSERT = `INSERT INTO ${BARE_TABLE} (timestamp, input_tokens, output_tokens, cache_n, prompt_n) VALUES (?, ?, ?, 0, 0)`;
+
+/** A file whose model 'bare' the bare statements write to, with the Monitor's journal and synchronous settings. */
+async function bareDatabase(path) {
+  await (await openMonitor(path, { models: ['bare'] })).close();
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec(`CREATE TABLE IF NOT EXISTS bare_requests (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp REAL NOT NULL,
-    input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_n INTEGER NOT NULL DEFAULT 0, prompt_n INTEGER NOT NULL DEFAULT 0)`);
   return db;
 }
 
@@ -69,7 +72,7 @@ if (values.role === 'monitor-writer' || values.role === 'bare-writer') {
     await monitor.close();
   } else {
     const db = new Database(values.db, { timeout: 60_000 });
-    const insert = db.prepare('INSERT INTO bare_requests (timestamp, input_tokens, output_tokens) VALUES (?, ?, ?)');
+    const insert = db.prepare(BARE_INSERT);
     for (let i = 0; i < count; i++) {
       const t = process.hrtime.bigint();
       try {
@@ -120,8 +123,8 @@ async function main() {
 
     // 1. one call per request, awaited one after another (the original's usage pattern)
     {
-      const bare = bareDatabase(join(dir, 'single-bare.db'));
-      const insert = bare.prepare('INSERT INTO bare_requests (timestamp, input_tokens, output_tokens) VALUES (?, ?, ?)');
+      const bare = await bareDatabase(join(dir, 'single-bare.db'));
+      const insert = bare.prepare(BARE_INSERT);
       let t = process.hrtime.bigint();
       for (let i = 0; i < N; i++) insert.run(T0 + i, 100, 50);
       const bareMs = ms(process.hrtime.bigint() - t);
@@ -138,8 +141,8 @@ async function main() {
 
     // 2. batches of 1,000 in one transaction each
     {
-      const bare = bareDatabase(join(dir, 'batch-bare.db'));
-      const insert = bare.prepare('INSERT INTO bare_requests (timestamp, input_tokens, output_tokens) VALUES (?, ?, ?)');
+      const bare = await bareDatabase(join(dir, 'batch-bare.db'));
+      const insert = bare.prepare(BARE_INSERT);
       const loop = bare.transaction((from, to) => {
         for (let i = from; i < to; i++) insert.run(T0 + i, 100, 50);
       });
@@ -166,7 +169,7 @@ async function main() {
       const processes = Number(values.processes);
       const perProcess = Math.floor(N / processes);
       const barePath = join(dir, 'concurrent-bare.db');
-      bareDatabase(barePath).close();
+      (await bareDatabase(barePath)).close();
       const bare = await concurrent('bare-writer', barePath, processes, perProcess, 1);
       const path = join(dir, 'concurrent.db');
       (await openMonitor(path, { models: ['shared-model'] })).close();
