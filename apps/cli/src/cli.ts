@@ -4,6 +4,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportDbCommand } from './commands/export-db.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerPricingCommand } from './commands/pricing.js';
 import { registerProxyCommand } from './commands/proxy.js';
@@ -25,7 +26,8 @@ export function createProgram(): Command {
     .addHelpText(
       'after',
       `
-Every command reads webui/monitoring.db unless --db PATH says otherwise.
+Every command reads webui/monitoring.db unless --db PATH says otherwise; --db postgres://user@host:5432/db
+(with --schema NAME) works on a PostgreSQL database instead.
 Exit codes: 0 success, 1 something to fix (one line on stderr says what), 2 a usage error.
 
 Examples:
@@ -33,6 +35,8 @@ Examples:
   $ llm-monitor report --last 7d --by day usage and cost per day, then per model
   $ llm-monitor models                    the models, their billing and last request
   $ llm-monitor serve                     the browser analyzer with the database loaded
+  $ llm-monitor migrate --from webui/monitoring.db --to postgres://monitor@db.internal/llm
+                                          copy the file into PostgreSQL, counts verified
   $ llm-monitor proxy --upstream http://127.0.0.1:8080
                                           record a llama.cpp server's requests
   $ llm-monitor help report               any command's options and examples`,
@@ -43,6 +47,7 @@ Examples:
   registerExportCommand(program);
   registerExportDbCommand(program);
   registerServeCommand(program);
+  registerMigrateCommand(program);
   registerProxyCommand(program);
   registerDemoCommand(program);
   return program;

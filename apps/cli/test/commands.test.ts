@@ -29,6 +29,7 @@ const COMMANDS = [
   ['export', 'runtime'],
   ['export-db'],
   ['serve'],
+  ['migrate'],
   ['demo'],
   ['proxy'],
 ];
@@ -42,7 +43,7 @@ describe('every command', () => {
       expect(result.stdout, name).toContain(`Usage: llm-monitor ${name}`);
       expect(result.stdout, name).toContain('Examples:');
       expect(result.stdout, name).toContain(`$ llm-monitor ${COMMANDS[i]![0]}`);
-      if (!['pricing', 'export'].includes(name)) expect(result.stdout, name).toContain('--db <path>');
+      if (!['pricing', 'export', 'migrate'].includes(name)) expect(result.stdout, name).toContain('--db <path>');
     });
     const top = await runBin(['--help']);
     for (const [command] of COMMANDS) expect(top.stdout).toContain(`  ${command}`);

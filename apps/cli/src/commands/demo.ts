@@ -1,15 +1,14 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { type RequestInput, type TierInput, zoneOffset } from '@llm-monitor/core';
-import { DEFAULT_DB_PATH, openMonitor } from '@llm-monitor/driver-node';
+import { type Monitor, type RequestInput, type TierInput, zoneOffset } from '@llm-monitor/core';
+import { DEFAULT_DB_PATH } from '@llm-monitor/driver-node';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { dbOption, openReadOnly, using } from '../lib/db.js';
+import { type Db, type DbOptions, dbOption, openForRecording, openReadOnly, redactUrl, resolveDb, schemaOption, using } from '../lib/db.js';
 import { type Column, formatInt, formatPrice, renderTable, shellQuote } from '../lib/format.js';
 import { quote } from '../lib/json-file.js';
 import { type TimeArg, formatTime, localTimeZone, parseTimeArg, resolveTime, tzOption } from '../lib/time.js';
 import { UserError } from '../user-error.js';
 
-interface DemoOptions {
-  db: string;
+interface DemoOptions extends DbOptions {
   days: number;
   seed: number;
   now?: TimeArg;
@@ -87,9 +86,11 @@ export function registerDemoCommand(program: Command): void {
       'Record a simulated deployment into a new database: two chat models billed per token by tier (with cache-hit prices), a GPU model rented by the hour (weekdays 9–18), an embedding model, ' +
         'program and model runs, and requests with a daily rhythm (busy around midday, quiet at night, lighter at weekends), log-normal token counts and KV-cache hits, ending now. ' +
         'The same --seed (and --now) always records the same data.\n\n' +
-        "The database must be new, or hold only a previous demo's data (which is replaced): demo never writes into real monitoring data.",
+        "The database must be new, or hold only a previous demo's data (which is replaced): demo never writes into real monitoring data. " +
+        'A PostgreSQL database (--db postgres://…) gets the demo in a new or empty schema (--schema).',
     )
-    .addOption(dbOption('the database to create'))
+    .addOption(dbOption('the database to create: a SQLite file, or a PostgreSQL URL (postgres://user@host:5432/db)'))
+    .addOption(schemaOption('the PostgreSQL schema to fill, new or empty (only with a postgres:// --db)'))
     .option('--days <n>', 'how many days to simulate', parseDays, 7)
     .option('--seed <n>', 'seed of the simulation', parseSeed, 42)
     .addOption(new Option('--now <time>', 'end the simulation at this time instead of now (ISO or epoch seconds)').argParser(parseTimeArg))
@@ -101,7 +102,9 @@ Examples:
   $ llm-monitor demo && llm-monitor report --by day
   $ llm-monitor demo --db demo.db --days 30 --seed 7
   $ llm-monitor demo --db demo.db --now 2024-06-10T18:00:00Z --tz Europe/Berlin
-      the same file on every machine`,
+      the same file on every machine
+  $ llm-monitor demo --db postgres://postgres@127.0.0.1:5432/test --schema llm_demo
+      the demo in a PostgreSQL schema`,
     )
     .action((options: DemoOptions) => runDemo(options));
 }
@@ -249,20 +252,29 @@ async function checkTarget(db: string): Promise<boolean> {
   return true;
 }
 
+/** On PostgreSQL, demo fills only an empty schema (it cannot delete an earlier demo's program runs). */
+async function checkEmptySchema(monitor: Monitor, db: Db): Promise<void> {
+  const models = await monitor.listModels();
+  if (models.length === 0 && (await monitor.getProgramRuntime(1)).length === 0) return;
+  const demoNames = new Set(DEMO_MODELS.map((m) => m.name));
+  const what = models.length > 0 && models.every((m) => demoNames.has(m.name)) ? 'an earlier demo' : 'monitoring data';
+  throw new UserError(`${db.label} already holds ${what}: on PostgreSQL, demo only fills a new or empty schema; choose another with --schema NAME`);
+}
+
 async function runDemo(options: DemoOptions): Promise<void> {
   const timeZone = options.tz ?? localTimeZone();
   const now = options.now ? resolveTime(options.now, timeZone) : Date.now() / 1000;
   if (now > 1e11) throw new UserError(`--now ${now} looks like milliseconds: give epoch seconds`);
   if (now - options.days * 86_400 < 0) throw new UserError('--now is too early: the simulation would start before 1970');
-  const replacing = await checkTarget(options.db);
+  const db = resolveDb(options.db, options.schema);
+  const replacing = db.engine === 'sqlite' ? await checkTarget(db.location) : false;
   const simulation = simulate(options.seed, options.days, now, timeZone);
-  if (replacing) for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${options.db}${suffix}`, { force: true });
+  if (replacing) for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${db.location}${suffix}`, { force: true });
 
-  const monitor = await openMonitor(options.db).catch((error: Error) => {
-    throw new UserError(`cannot create ${options.db}: ${error.message}`);
-  });
-  await using(monitor, (m) =>
-    m.transaction(async (tx) => {
+  const monitor = await openForRecording(db, (label) => `cannot create ${label}`);
+  await using(monitor, async (m) => {
+    if (db.engine === 'postgres') await checkEmptySchema(m, db);
+    await m.transaction(async (tx) => {
       for (const run of simulation.programRuns) {
         await tx.addProgramRuntimeStart(run.start);
         await tx.updateProgramRuntimeEnd(run.end);
@@ -281,12 +293,12 @@ async function runDemo(options: DemoOptions): Promise<void> {
         }
         await tx.addModelRequests(model.name, requests as RequestInput[]);
       }
-    }),
-  );
+    });
+  });
 
   const days = options.days === 7 ? 'week' : `${options.days} day${options.days === 1 ? '' : 's'}`;
   const lines = [
-    `${replacing ? 'Replaced the earlier demo in' : 'Created'} ${options.db} with a simulated ${days} (seed ${options.seed}):`,
+    `${replacing ? 'Replaced the earlier demo in' : 'Created'} ${db.label} with a simulated ${days} (seed ${options.seed}):`,
     `${formatTime(simulation.from, timeZone)} → ${formatTime(simulation.to, timeZone)} (${timeZone}), ${simulation.programRuns.length} program run${simulation.programRuns.length === 1 ? '' : 's'}`,
     '',
   ];
@@ -312,7 +324,12 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const all = simulation.models.flatMap((m) => m.requests);
   const totals = ['total', '', '', formatInt(simulation.models.reduce((n, m) => n + m.runs.length, 0)), formatInt(all.length), formatInt(sum(all, 1)), formatInt(sum(all, 2))];
   lines.push(renderTable(columns, rows, totals), '');
-  const db = options.db === DEFAULT_DB_PATH ? '' : ` --db ${shellQuote(options.db)}`;
-  lines.push(`Next: llm-monitor report --by day${db}   (or: models, pricing show MODEL, serve)`);
+  const where =
+    db.engine === 'postgres'
+      ? ` --db ${shellQuote(redactUrl(db.location))}${db.schema === undefined ? '' : ` --schema ${shellQuote(db.schema)}`}`
+      : db.location === DEFAULT_DB_PATH
+        ? ''
+        : ` --db ${shellQuote(db.location)}`;
+  lines.push(`Next: llm-monitor report --by day${where}   (or: models, pricing show MODEL${db.engine === 'sqlite' ? ', serve' : ''})`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { dbOption, openReadOnly, using } from '../lib/db.js';
-import { formatInt } from '../lib/format.js';
+import { dbOption, openReadOnly, requireSqlite, using } from '../lib/db.js';
+import { formatInt, shellQuote } from '../lib/format.js';
 import { checkOutPath } from '../lib/output.js';
 import { snapshotDatabase } from '../lib/snapshot.js';
 
@@ -17,7 +17,7 @@ export function registerExportDbCommand(program: Command): void {
     .description(
       'Copy the database, consistently, while other processes keep writing to it: the copy is a snapshot of one moment, compacted, checked, and in rollback-journal mode (no -wal file), so it opens in the browser analyzer and anywhere a single file is expected. The source is only read.',
     )
-    .addOption(dbOption())
+    .addOption(dbOption('the monitor database, a SQLite file'))
     .requiredOption('--out <file>', 'where to write the copy')
     .option('--force', 'overwrite --out if it exists')
     .addHelpText(
@@ -37,6 +37,11 @@ function formatBytes(bytes: number): string {
 }
 
 async function runExportDb(options: ExportDbOptions): Promise<void> {
+  requireSqlite(
+    options.db,
+    (url) =>
+      `export-db copies a SQLite file, and ${url} is a PostgreSQL database: copy it into a new SQLite file with \`llm-monitor migrate --from ${shellQuote(url)} --to ${shellQuote(options.out)}\` instead`,
+  );
   checkOutPath(options.out, options.force ?? false, [options.db]);
   const { bytes } = await snapshotDatabase(options.db, options.out);
   const description = await using(await openReadOnly(options.out), (monitor) => monitor.describe());

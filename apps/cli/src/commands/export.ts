@@ -1,19 +1,25 @@
+import { type Monitor, type ModelRunTime, isMonitorError } from '@llm-monitor/core';
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { dbOption, openReadOnly, using } from '../lib/db.js';
+import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
 import { formatInt, formatOption } from '../lib/format.js';
 import { quote } from '../lib/json-file.js';
 import { checkOutPath, openOutput } from '../lib/output.js';
-import { type Kind, type Plan, type Window, openRaw, pages, plan, programSource, rowSources } from '../lib/rows.js';
 import { type TimeArg, checkNotMilliseconds, fromOption, localTimeZone, parseDuration, resolveTime, toOption, tzOption } from '../lib/time.js';
 import { UserError } from '../user-error.js';
 import { collect } from './report.js';
 
 const FORMATS = ['csv', 'json', 'ndjson'] as const;
 
-interface ExportOptions {
-  db: string;
+type Kind = 'requests' | 'runtime';
+
+interface Window {
+  from?: number;
+  to?: number;
+}
+
+interface ExportOptions extends DbOptions {
   model?: string[];
   program?: boolean;
   from?: TimeArg;
@@ -25,24 +31,14 @@ interface ExportOptions {
   force?: boolean;
 }
 
-const COLUMNS: Record<Kind, { header: string[]; row: (model: string | null, r: Record<string, number>) => Record<string, unknown> }> = {
-  requests: {
-    header: ['model', 'id', 'timestamp', 'inputTokens', 'outputTokens', 'cacheN', 'promptN'],
-    row: (model, r) => ({
-      model,
-      id: r.id,
-      timestamp: r.timestamp,
-      inputTokens: r.input_tokens,
-      outputTokens: r.output_tokens,
-      cacheN: r.cache_n,
-      promptN: r.prompt_n,
-    }),
-  },
-  runtime: {
-    header: ['model', 'id', 'startTime', 'endTime'],
-    row: (model, r) => (model === null ? { id: r.id, startTime: r.start_time, endTime: r.end_time } : { model, id: r.id, startTime: r.start_time, endTime: r.end_time }),
-  },
+/** The columns of each kind, in order (the keys of core's rows, after the model). */
+const COLUMNS: Record<Kind, string[]> = {
+  requests: ['model', 'id', 'timestamp', 'inputTokens', 'outputTokens', 'cacheN', 'promptN'],
+  runtime: ['model', 'id', 'startTime', 'endTime'],
 };
+
+/** Requests read per page (one short read each). */
+const PAGE_SIZE = 5000;
 
 export function registerExportCommand(program: Command): void {
   const exportCommand = program
@@ -70,6 +66,7 @@ Examples:
           : 'One row per model run: model, id, startTime, endTime (epoch seconds; an open run has endTime = startTime). --from/--to keep runs that overlap [from, to). --program exports the program runs instead (no model column).',
       )
       .addOption(dbOption())
+      .addOption(schemaOption())
       .option('--model <name>', 'only this model (repeat for several)', collect)
       .addOption(fromOption())
       .addOption(toOption())
@@ -97,6 +94,48 @@ Examples:
   }
 }
 
+/** Rows of one model (or of the program runs), a page at a time, oldest first. */
+interface Source {
+  /** The model, or null for the program runs. */
+  model: string | null;
+  pages: () => AsyncIterable<Record<string, unknown>[]>;
+}
+
+/** Model runs and program runs that overlap [from, to): they end at or after `from` and start before `to`. */
+const overlaps = (window: Window) => (run: ModelRunTime) =>
+  (window.from === undefined || run.endTime >= window.from) && (window.to === undefined || run.startTime < window.to);
+
+/** A model whose tables are gone (deleted by another process): nothing to read. */
+const isGone = (error: unknown) => isMonitorError(error) && (error.code === 'MISSING_TABLE' || error.code === 'UNKNOWN_MODEL');
+
+async function* requestPages(monitor: Monitor, model: string, window: Window): AsyncGenerator<Record<string, unknown>[]> {
+  let started = false;
+  try {
+    // keyset pages of rows that existed when the iteration started: constant memory, writers never held up
+    for await (const page of monitor.iterateRequests(model, { ...window, pageSize: PAGE_SIZE })) {
+      started = true;
+      yield page.map((r) => ({ model, id: r.id, timestamp: r.timestamp, inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheN: r.cacheN, promptN: r.promptN }));
+    }
+  } catch (error) {
+    if (!isGone(error)) throw error;
+    // tables missing from the start (describe() reports them) leave the model out, as core's analytics do
+    if (started) throw new UserError(`the tables of model ${quote(model)} were deleted while exporting`);
+  }
+}
+
+async function* runPages(runs: () => Promise<ModelRunTime[]>, model: string | null, window: Window): AsyncGenerator<Record<string, unknown>[]> {
+  let list: ModelRunTime[];
+  try {
+    // runs are few: read at once, newest first, so reversed
+    list = (await runs()).reverse().filter(overlaps(window));
+  } catch (error) {
+    if (isGone(error)) return;
+    throw error;
+  }
+  if (list.length > 0)
+    yield list.map(({ id, startTime, endTime }) => (model === null ? { id, startTime, endTime } : { model, id, startTime, endTime }));
+}
+
 async function runExport(kind: Kind, options: ExportOptions): Promise<void> {
   const timeZone = options.tz ?? localTimeZone();
   const window: Window = {};
@@ -110,46 +149,71 @@ async function runExport(kind: Kind, options: ExportOptions): Promise<void> {
   checkNotMilliseconds('--to', window.to);
   if (window.from !== undefined && window.to !== undefined && window.to < window.from) throw new UserError('--to is before --from');
   if (options.program && options.model) throw new UserError('--program exports the program runs: it takes no --model');
-  if (options.out !== undefined) checkOutPath(options.out, options.force ?? false, [options.db]);
+  const db = resolveDb(options.db, options.schema);
+  if (options.out !== undefined) checkOutPath(options.out, options.force ?? false, db.engine === 'sqlite' ? [db.location] : []);
 
-  // the model list, with core's checks and messages (missing file, not a monitor database)
-  const models = await using(await openReadOnly(options.db), (monitor) => monitor.listModels());
-  let selected = models;
-  if (options.model) {
-    const byName = new Map(models.map((m) => [m.name, m]));
-    const unknown = options.model.filter((name) => !byName.has(name));
-    if (unknown.length > 0) throw new UserError(`unknown model ${unknown.map(quote).join(', ')}: it is not in ${options.db} (\`llm-monitor models\` lists the models)`);
-    selected = [...new Set(options.model)].map((name) => byName.get(name)!);
+  // core's checks and messages (missing file, not a monitor database, no server)
+  const written = await using(await openReadOnly(db), async (monitor) => {
+    const models = await monitor.listModels();
+    let selected = models;
+    if (options.model) {
+      const byName = new Map(models.map((m) => [m.name, m]));
+      const unknown = options.model.filter((name) => !byName.has(name));
+      if (unknown.length > 0) throw new UserError(`unknown model ${unknown.map(quote).join(', ')}: it is not in ${db.label} (\`llm-monitor models\` lists the models)`);
+      selected = [...new Set(options.model)].map((name) => byName.get(name)!);
+    }
+    const sources: Source[] = options.program
+      ? [{ model: null, pages: () => runPages(() => monitor.getProgramRuntime(), null, window) }]
+      : selected.map(({ name }) => ({
+          model: name,
+          pages: () => (kind === 'requests' ? requestPages(monitor, name, window) : runPages(() => monitor.getModelRuntime(name), name, window)),
+        }));
+    // on a terminal only, and not over rows being printed to the same terminal
+    const showBar = process.stderr.isTTY && (options.out !== undefined || !process.stdout.isTTY);
+    return writeRows(kind, options, sources, showBar ? () => countRows(monitor, kind, sources, window) : null);
+  });
+  if (options.out !== undefined) {
+    const what = options.program ? 'program runs' : kind === 'requests' ? 'requests' : 'model runs';
+    process.stdout.write(`Exported ${formatInt(written)} ${what} to ${options.out}.\n`);
   }
+}
 
-  const db = openRaw(options.db);
+/** How many rows the export will write, for the progress bar: requests counted in SQL, runs read (they are few). */
+async function countRows(monitor: Monitor, kind: Kind, sources: readonly Source[], window: Window): Promise<number> {
+  if (kind === 'requests' && sources.every((s) => s.model !== null)) {
+    if (sources.length === 0) return 0;
+    const summary = await monitor.summary({ ...window, models: sources.map((s) => s.model!) });
+    return summary.total.requests;
+  }
+  let n = 0;
+  for (const source of sources) for await (const page of source.pages()) n += page.length;
+  return n;
+}
+
+async function writeRows(kind: Kind, options: ExportOptions, sources: readonly Source[], count: (() => Promise<number>) | null): Promise<number> {
   const output = openOutput(options.out);
   let bar: cliProgress.SingleBar | null = null;
   let written = 0;
   try {
-    const sources = options.program ? [programSource(db)] : rowSources(db, selected, kind);
-    const plans: Plan[] = sources.map((source) => plan(db, source, window));
-    const total = plans.reduce((n, p) => n + p.count, 0);
-    // on a terminal only, and not over rows being printed to the same terminal
-    if (process.stderr.isTTY && (options.out !== undefined || !process.stdout.isTTY)) {
+    if (count) {
+      const total = await count();
       bar = new cliProgress.SingleBar(
         { format: ` {bar} {percentage}% | {value}/{total} ${kind} | {model}`, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
         cliProgress.Presets.shades_classic,
       );
       bar.start(total, 0, { model: '' });
     }
-    const { header, row } = COLUMNS[kind];
+    const header = COLUMNS[kind];
     const columns = options.program ? header.slice(1) : header;
     if (options.format === 'csv') await output.write(stringify([columns], { record_delimiter: '\n' }));
     if (options.format === 'json') await output.write('[');
-    for (const p of plans) {
-      bar?.update(written, { model: p.source.model ?? 'program' });
-      for (const page of pages(db, p, window)) {
-        const objects = page.map((r) => row(p.source.model, r));
+    for (const source of sources) {
+      bar?.update(written, { model: source.model ?? 'program' });
+      for await (const page of source.pages()) {
         let chunk: string;
-        if (options.format === 'csv') chunk = stringify(objects.map((o) => columns.map((c) => o[c])), { record_delimiter: '\n' });
-        else if (options.format === 'ndjson') chunk = objects.map((o) => `${JSON.stringify(o)}\n`).join('');
-        else chunk = objects.map((o, i) => `${written + i === 0 ? '\n' : ',\n'}${JSON.stringify(o)}`).join('');
+        if (options.format === 'csv') chunk = stringify(page.map((o) => columns.map((c) => o[c])), { record_delimiter: '\n' });
+        else if (options.format === 'ndjson') chunk = page.map((o) => `${JSON.stringify(o)}\n`).join('');
+        else chunk = page.map((o, i) => `${written + i === 0 ? '\n' : ',\n'}${JSON.stringify(o)}`).join('');
         written += page.length;
         await output.write(chunk);
         bar?.update(written);
@@ -164,11 +228,6 @@ async function runExport(kind: Kind, options: ExportOptions): Promise<void> {
     bar?.stop();
     await output.abort();
     throw error;
-  } finally {
-    db.close();
   }
-  if (options.out !== undefined) {
-    const what = options.program ? 'program runs' : kind === 'requests' ? 'requests' : 'model runs';
-    process.stdout.write(`Exported ${formatInt(written)} ${what} to ${options.out}.\n`);
-  }
+  return written;
 }

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { dbOption, openReadOnly, using } from '../lib/db.js';
+import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
 import { type Column, formatInt, formatOption, formatPrice, renderTable, toCsv } from '../lib/format.js';
 import { formatTime, localTimeZone, tzOption } from '../lib/time.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 
-interface ModelsOptions {
-  db: string;
+interface ModelsOptions extends DbOptions {
   tz?: string;
   format: (typeof FORMATS)[number];
 }
@@ -54,6 +53,7 @@ export function registerModelsCommand(program: Command): void {
       'Every model in the database, in registration order: its table layout (shape S1–S7), how it is billed, its request count, its first and last request and its runs, and anything suspicious about it (tier gaps, runs never ended, missing tables).',
     )
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(tzOption('the time zone of the times shown'))
     .addOption(formatOption(FORMATS, 'table'))
     .addHelpText(
@@ -61,14 +61,16 @@ export function registerModelsCommand(program: Command): void {
       `
 Examples:
   $ llm-monitor models
-  $ llm-monitor models --db /var/lib/llm/monitoring.db --format json`,
+  $ llm-monitor models --db /var/lib/llm/monitoring.db --format json
+  $ llm-monitor models --db postgres://monitor@db.internal/llm --schema llm_monitor`,
     )
     .action((options: ModelsOptions) => runModels(options));
 }
 
 async function runModels(options: ModelsOptions): Promise<void> {
   const timeZone = options.tz ?? localTimeZone();
-  const listings = await using(await openReadOnly(options.db), async (monitor) => {
+  const db = resolveDb(options.db, options.schema);
+  const listings = await using(await openReadOnly(db), async (monitor) => {
     const description = await monitor.describe();
     const summary = await monitor.summary();
     const byName = new Map(summary.models.map((m) => [m.name, m]));
@@ -106,7 +108,7 @@ async function runModels(options: ModelsOptions): Promise<void> {
     return;
   }
   if (result.length === 0) {
-    process.stdout.write(`No models in ${options.db} yet.\n`);
+    process.stdout.write(`No models in ${db.label} yet.\n`);
     return;
   }
   const columns: Column[] = [

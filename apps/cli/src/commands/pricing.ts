@@ -1,16 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { type ModelBilling, type ModelInfo, type Monitor, type TierPricing, type TierWindow, tierProblems } from '@llm-monitor/core';
 import { Argument, type Command, InvalidArgumentError } from 'commander';
-import { dbOption, openExistingForWrites, openReadOnly, using } from '../lib/db.js';
+import { type Db, type DbOptions, dbOption, openExistingForWrites, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
 import { type Column, formatInt, formatOption, formatPrice, formatRange, renderTable, shellQuote } from '../lib/format.js';
 import { quote, readJsonFile } from '../lib/json-file.js';
 import { checkOutPath } from '../lib/output.js';
 import { type BillingUpdate, checkBillingUpdate, checkTierList } from '../lib/tiers.js';
 import { UserError } from '../user-error.js';
-
-interface DbOptions {
-  db: string;
-}
 
 export function registerPricingCommand(program: Command): void {
   const pricing = program
@@ -29,7 +25,8 @@ Examples:
   $ llm-monitor pricing set-hourly DeepSeek-V3 7.25
   $ llm-monitor pricing set-tiers Qwen3-Coder-30B tiers.json
   $ llm-monitor pricing export pricing.json
-  $ llm-monitor pricing import pricing.json --db other/monitoring.db`,
+  $ llm-monitor pricing import pricing.json --db other/monitoring.db
+  $ llm-monitor pricing show Qwen3-Coder-30B --db postgres://monitor@db.internal/llm --schema llm_monitor`,
     );
 
   pricing
@@ -38,6 +35,7 @@ Examples:
     .description("A model's billing settings: its method, hourly price and price tiers (and any gap or overlap among them).")
     .argument('<model>', 'the model name, as `llm-monitor models` lists it')
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(formatOption(['table', 'json'] as const, 'table'))
     .addHelpText(
       'after',
@@ -55,6 +53,7 @@ Examples:
     .argument('<model>', 'the model name')
     .addArgument(new Argument('<method>', '`tier` (per token) or `hourly` (per hour of runtime)').choices(['tier', 'hourly']))
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addHelpText(
       'after',
       `
@@ -70,6 +69,7 @@ Examples:
     .argument('<model>', 'the model name')
     .argument('<price>', 'price per hour, a number >= 0', parsePrice)
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addHelpText(
       'after',
       `
@@ -96,6 +96,7 @@ Examples:
     .argument('<model>', 'the model name')
     .argument('<file>', 'the tiers, a JSON array (- reads standard input)')
     .addOption(dbOption())
+    .addOption(schemaOption())
     .option('--allow-gaps', 'accept token ranges no tier covers (their requests are reported as unpriced)')
     .addHelpText(
       'after',
@@ -112,6 +113,7 @@ Examples:
     .description('Write the billing settings of every model to a JSON file: { "model": { useTierPricing, hourlyPrice, tierPricing } } (null for a model that was never configured).')
     .argument('<file>', 'where to write (- for standard output)')
     .addOption(dbOption())
+    .addOption(schemaOption())
     .option('--force', 'overwrite the file if it exists')
     .addHelpText(
       'after',
@@ -131,6 +133,7 @@ Examples:
     )
     .argument('<file>', 'the settings, a JSON object keyed by model name (- reads standard input)')
     .addOption(dbOption())
+    .addOption(schemaOption())
     .option('--register', 'register models the database does not have yet (default: refuse them)')
     .option('--allow-gaps', 'accept tier lists with token ranges no tier covers')
     .addHelpText(
@@ -221,7 +224,7 @@ export function billingText(model: string, shape: string | null, billing: ModelB
 }
 
 async function showPricing(model: string, options: DbOptions & { format: 'table' | 'json' }): Promise<void> {
-  await using(await openReadOnly(options.db), async (monitor) => {
+  await using(await openReadOnly(resolveDb(options.db, options.schema)), async (monitor) => {
     const billing = await monitor.getModelBilling(model);
     if (options.format === 'json') {
       process.stdout.write(`${JSON.stringify(billing)}\n`);
@@ -239,15 +242,15 @@ async function showPricing(model: string, options: DbOptions & { format: 'table'
  * exists and is in a layout llm-monitor writes. Resolves the names that are not registered yet (only
  * when `register` allows them).
  */
-async function checkWritable(db: string, models: readonly string[], register = false): Promise<{ unknown: string[]; infos: Map<string, ModelInfo> }> {
+async function checkWritable(db: Db, models: readonly string[], register = false): Promise<{ unknown: string[]; infos: Map<string, ModelInfo> }> {
   return using(await openReadOnly(db), async (monitor) => {
     const infos = new Map((await monitor.listModels()).map((m) => [m.name, m]));
     const unknown = models.filter((name) => !infos.has(name));
     if (unknown.length > 0 && !register)
       throw new UserError(
         unknown.length === 1
-          ? `unknown model ${quote(unknown[0]!)}: it is not registered in ${db} (\`llm-monitor models\` lists the models)`
-          : `unknown models ${unknown.map(quote).join(', ')}: they are not registered in ${db} (add --register to register them)`,
+          ? `unknown model ${quote(unknown[0]!)}: it is not registered in ${db.label} (\`llm-monitor models\` lists the models)`
+          : `unknown models ${unknown.map(quote).join(', ')}: they are not registered in ${db.label} (add --register to register them)`,
       );
     for (const name of models) {
       const info = infos.get(name);
@@ -257,15 +260,16 @@ async function checkWritable(db: string, models: readonly string[], register = f
     if (unknown.length > 0) {
       const description = await monitor.describe();
       if (description.shapes.length > 0 && description.shapes.every((s) => s === 'S6' || s === 'S7') && !description.models.some((m) => m.safeName))
-        throw new UserError(`cannot register ${unknown.map(quote).join(', ')}: ${db} uses the normalized layout ${description.shapes[0]}, which llm-monitor reads but cannot write`);
+        throw new UserError(`cannot register ${unknown.map(quote).join(', ')}: ${db.label} uses the normalized layout ${description.shapes[0]}, which llm-monitor reads but cannot write`);
     }
     return { unknown, infos };
   });
 }
 
 async function setMethod(model: string, method: 'tier' | 'hourly', options: DbOptions): Promise<void> {
-  await checkWritable(options.db, [model]);
-  const billing = await using(await openExistingForWrites(options.db), async (monitor) => {
+  const db = resolveDb(options.db, options.schema);
+  await checkWritable(db, [model]);
+  const billing = await using(await openExistingForWrites(db), async (monitor) => {
     await monitor.updateBillingMethod(model, method === 'tier');
     return monitor.getModelBilling(model);
   });
@@ -279,8 +283,9 @@ async function setMethod(model: string, method: 'tier' | 'hourly', options: DbOp
 }
 
 async function setHourly(model: string, price: number, options: DbOptions): Promise<void> {
-  await checkWritable(options.db, [model]);
-  const { before, after } = await using(await openExistingForWrites(options.db), async (monitor) => {
+  const db = resolveDb(options.db, options.schema);
+  await checkWritable(db, [model]);
+  const { before, after } = await using(await openExistingForWrites(db), async (monitor) => {
     const previous = await monitor.getModelBilling(model);
     await monitor.updateHourlyPrice(model, price);
     return { before: previous, after: await monitor.getModelBilling(model) };
@@ -298,8 +303,9 @@ async function replaceTiers(monitor: Monitor, model: string, tiers: readonly Tie
 
 async function setTiers(model: string, file: string, options: DbOptions & { allowGaps?: boolean }): Promise<void> {
   const tiers = checkTierList(file, readJsonFile(file, 'tiers file'), options.allowGaps ?? false);
-  await checkWritable(options.db, [model]);
-  const { billing, shape } = await using(await openExistingForWrites(options.db), async (monitor) => {
+  const db = resolveDb(options.db, options.schema);
+  await checkWritable(db, [model]);
+  const { billing, shape } = await using(await openExistingForWrites(db), async (monitor) => {
     await monitor.transaction((tx) => replaceTiers(tx, model, tiers));
     const info = (await monitor.listModels()).find((m) => m.name === model);
     return { billing: await monitor.getModelBilling(model), shape: info?.shape ?? null };
@@ -309,8 +315,9 @@ async function setTiers(model: string, file: string, options: DbOptions & { allo
 }
 
 async function exportPricing(file: string, options: DbOptions & { force?: boolean }): Promise<void> {
-  if (file !== '-') checkOutPath(file, options.force ?? false, [options.db]);
-  const all = await using(await openReadOnly(options.db), async (monitor) => {
+  const db = resolveDb(options.db, options.schema);
+  if (file !== '-') checkOutPath(file, options.force ?? false, db.engine === 'sqlite' ? [db.location] : []);
+  const all = await using(await openReadOnly(db), async (monitor) => {
     const result: Record<string, ModelBilling | null> = {};
     for (const info of await monitor.listModels()) result[info.name] = await monitor.getModelBilling(info.name).catch(() => null);
     return result;
@@ -337,9 +344,10 @@ async function importPricing(file: string, options: DbOptions & { register?: boo
     else updates.set(model, checkBillingUpdate(`${file}: model ${quote(model)}`, value, options.allowGaps ?? false));
   }
   if (updates.size === 0) throw new UserError(`${file} sets the pricing of no model`);
-  const { unknown } = await checkWritable(options.db, [...updates.keys()], options.register ?? false);
+  const db = resolveDb(options.db, options.schema);
+  const { unknown } = await checkWritable(db, [...updates.keys()], options.register ?? false);
   const registered = new Set(unknown);
-  await using(await openExistingForWrites(options.db), (monitor) =>
+  await using(await openExistingForWrites(db), (monitor) =>
     monitor.transaction(async (tx) => {
       for (const [model, update] of updates) {
         if (registered.has(model)) await tx.registerModel(model);
@@ -349,7 +357,7 @@ async function importPricing(file: string, options: DbOptions & { register?: boo
       }
     }),
   );
-  const lines = [`Imported the pricing of ${updates.size} model${updates.size === 1 ? '' : 's'} from ${file === '-' ? 'standard input' : file} into ${options.db}:`];
+  const lines = [`Imported the pricing of ${updates.size} model${updates.size === 1 ? '' : 's'} from ${file === '-' ? 'standard input' : file} into ${db.label}:`];
   for (const [model, update] of updates) {
     const parts = [
       update.useTierPricing === undefined ? null : update.useTierPricing ? 'billed by tier' : 'billed hourly',

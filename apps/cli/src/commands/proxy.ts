@@ -1,17 +1,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { DEFAULT_DB_PATH, openMonitor } from '@llm-monitor/driver-node';
+import { DEFAULT_DB_PATH } from '@llm-monitor/driver-node';
 import { type Command, InvalidArgumentError } from 'commander';
+import { type DbOptions, displayLocation, openForRecording, resolveDb, schemaOption } from '../lib/db.js';
 import { createRecordingProxy } from '../proxy/recording-proxy.js';
 import { UserError } from '../user-error.js';
 
-interface ProxyOptions {
+interface ProxyOptions extends DbOptions {
   upstream: URL;
   model?: string;
   port: number;
   host: string;
-  db: string;
 }
 
 export function registerProxyCommand(program: Command): void {
@@ -26,7 +25,8 @@ export function registerProxyCommand(program: Command): void {
     .option('--model <name>', 'record every request under this name (default: the request\'s "model", else the upstream\'s first /v1/models entry)')
     .option('--port <number>', 'port to listen on (0 picks a free one)', parsePort, 8090)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--db <path>', 'the monitor database (created if missing)', DEFAULT_DB_PATH)
+    .option('--db <path>', 'the monitor database (created if missing): a SQLite file, or a PostgreSQL URL (postgres://user@host:5432/db) that many proxies share', DEFAULT_DB_PATH)
+    .addOption(schemaOption())
     .addHelpText(
       'after',
       `
@@ -36,7 +36,9 @@ Examples:
   $ llm-monitor proxy --upstream http://127.0.0.1:8000 --model Qwen3-Coder-30B --port 9000 --db /var/lib/llm/monitoring.db
       vLLM; every request recorded as Qwen3-Coder-30B
   $ llm-monitor proxy --upstream https://api.openai.com --host 0.0.0.0
-      a remote API, reachable from other machines (the client's Authorization header is passed on)`,
+      a remote API, reachable from other machines (the client's Authorization header is passed on)
+  $ llm-monitor proxy --upstream http://127.0.0.1:8080 --db postgres://monitor@db.internal/llm --schema llm_monitor
+      record into a PostgreSQL database that the proxies of other hosts record into too`,
     )
     .action((options: ProxyOptions) => runProxy(options));
 }
@@ -60,9 +62,8 @@ function parsePort(value: string): number {
 }
 
 async function runProxy(options: ProxyOptions): Promise<void> {
-  const monitor = await openMonitor(options.db).catch((error: Error) => {
-    throw new UserError(`cannot use ${options.db} as the monitor database: ${error.message}`);
-  });
+  const db = resolveDb(options.db, options.schema);
+  const monitor = await openForRecording(db, (label) => `cannot use ${label} as the monitor database`);
   const log = (message: string) => process.stderr.write(`llm-monitor proxy: ${message}\n`);
   const proxy = createRecordingProxy({ upstream: options.upstream, monitor, model: options.model, log });
   const server = http.createServer(proxy);
@@ -84,7 +85,7 @@ async function runProxy(options: ProxyOptions): Promise<void> {
 
   const { address, port } = server.address() as AddressInfo;
   process.stdout.write(`Listening on http://${address.includes(':') ? `[${address}]` : address}:${port}\n`);
-  process.stdout.write(`Forwarding to ${options.upstream.href}, recording into ${resolve(options.db)}. Stop with Ctrl-C.\n`);
+  process.stdout.write(`Forwarding to ${options.upstream.href}, recording into ${displayLocation(db)}. Stop with Ctrl-C.\n`);
 
   const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
     const onSignal = (received: NodeJS.Signals) => {

@@ -1,6 +1,6 @@
 import { BUCKETS, type Bucket, type PricingOverrides, type Series, type Summary, type SummaryOptions } from '@llm-monitor/core';
 import { type Command, Option } from 'commander';
-import { dbOption, openReadOnly, using } from '../lib/db.js';
+import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
 import { type Column, formatCost, formatHours, formatInt, formatOption, renderTable, toCsv } from '../lib/format.js';
 import { readJsonFile } from '../lib/json-file.js';
 import { type TimeArg, bucketLabel, checkNotMilliseconds, formatTime, fromOption, localTimeZone, parseDuration, resolveTime, toOption, tzOption } from '../lib/time.js';
@@ -8,8 +8,7 @@ import { UserError } from '../user-error.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 
-interface ReportOptions {
-  db: string;
+interface ReportOptions extends DbOptions {
   from?: TimeArg;
   to?: TimeArg;
   last?: number;
@@ -33,6 +32,7 @@ export function registerReportCommand(program: Command): void {
         '--format json prints exactly what core\'s monitor.summary() (or monitor.series() with --by) returns; csv prints one row per model (per bucket and model with --by) and a total row with an empty model.',
     )
     .addOption(dbOption())
+    .addOption(schemaOption())
     .addOption(fromOption())
     .addOption(toOption())
     .addOption(new Option('--last <duration>', 'the window ending at --to (default now): 90m, 24h, 7d, 30d, 2w').argParser(parseDuration).conflicts('from'))
@@ -52,7 +52,9 @@ Examples:
   $ llm-monitor report --from 2024-06-01 --to 2024-07-01 --tz Europe/Berlin --format csv > june.csv
   $ llm-monitor report --last 30d --pricing what-if.json
       what the last 30 days would have cost with other prices
-  $ llm-monitor report --format json | jq .total.cost`,
+  $ llm-monitor report --format json | jq .total.cost
+  $ llm-monitor report --last 24h --db postgres://monitor@db.internal/llm --schema llm_monitor
+      the same report from a PostgreSQL database`,
     )
     .action((options: ReportOptions) => runReport(options));
 }
@@ -83,13 +85,14 @@ async function runReport(options: ReportOptions): Promise<void> {
     query.pricing = pricing as PricingOverrides;
   }
   if (options.model) query.models = options.model;
-  await using(await openReadOnly(options.db), async (monitor) => {
+  const db = resolveDb(options.db, options.schema);
+  await using(await openReadOnly(db), async (monitor) => {
     const summary = await monitor.summary(query);
     const series = options.by ? await monitor.series({ ...query, bucket: options.by, timeZone }) : null;
     let text: string;
     if (options.format === 'json') text = `${JSON.stringify(series ?? summary)}\n`;
     else if (options.format === 'csv') text = series ? seriesCsv(series, timeZone) : summaryCsv(summary);
-    else text = reportTable(options, summary, series, timeZone);
+    else text = reportTable(options, db.label, summary, series, timeZone);
     process.stdout.write(text);
   });
 }
@@ -147,8 +150,8 @@ function windowLine(summary: Summary, timeZone: string): string {
   return `Window ${summary.from === null ? 'the beginning' : at(summary.from)} → ${summary.to === null ? 'now' : at(summary.to)} (${timeZone})`;
 }
 
-function reportTable(options: ReportOptions, summary: Summary, series: Series | null, timeZone: string): string {
-  const lines: string[] = [`${windowLine(summary, timeZone)} · ${options.db}`];
+function reportTable(options: ReportOptions, label: string, summary: Summary, series: Series | null, timeZone: string): string {
+  const lines: string[] = [`${windowLine(summary, timeZone)} · ${label}`];
   if (options.pricing) lines.push(`Priced with the what-if prices of ${options.pricing} (the stored prices are unchanged).`);
   lines.push('');
   if (summary.models.length === 0) {

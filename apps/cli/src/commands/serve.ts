@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, InvalidArgumentError } from 'commander';
 import sirv from 'sirv';
-import { dbOption, requireDatabaseFile } from '../lib/db.js';
+import { dbOption, requireDatabaseFile, requireSqlite } from '../lib/db.js';
+import { shellQuote } from '../lib/format.js';
 import { snapshotDatabase } from '../lib/snapshot.js';
 import { UserError } from '../user-error.js';
 
@@ -28,7 +29,7 @@ export function registerServeCommand(program: Command): void {
         `The analyzer gets a consistent snapshot of the database at ${DATABASE_PATH} (taken again when the database has changed since, so reloading the page shows new data); the database itself is only read. ` +
         'Stop with Ctrl-C.',
     )
-    .addOption(dbOption())
+    .addOption(dbOption('the monitor database, a SQLite file'))
     .option('--port <number>', 'port to listen on (0 picks a free one)', parsePort, 4174)
     .option('--app <dir>', 'the built analyzer to serve (default: the one bundled with the CLI)')
     .addHelpText(
@@ -76,6 +77,11 @@ function version(db: string): string {
 }
 
 async function runServe(options: ServeOptions): Promise<void> {
+  requireSqlite(
+    options.db,
+    (url) =>
+      `serve shows a SQLite file in the browser analyzer, and ${url} is a PostgreSQL database: copy it into a file first with \`llm-monitor migrate --from ${shellQuote(url)} --to monitoring.db\`, then run \`llm-monitor serve --db monitoring.db\``,
+  );
   requireDatabaseFile(options.db);
   const appDir = findApp(options.app);
   const workDir = mkdtempSync(join(tmpdir(), 'llm-monitor-serve-'));

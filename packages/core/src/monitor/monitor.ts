@@ -178,10 +178,13 @@ export class Monitor {
             'NOT_A_MONITOR_DB',
             `The database holds tables of another application (${[...state.tables.keys()].slice(0, 5).join(', ')}), none of a monitor; refusing to write to it.`,
           );
-        // the journal-mode switch comes after the first transaction committed: a file that fails it
-        // (a corrupt page, say) is left exactly as it was
+        // An existing database is switched (journal mode and the like) only after the first transaction
+        // committed, so a file that fails it (a corrupt page, say) is left exactly as it was; a new, empty
+        // one is prepared first (a server schema must exist before tables go into it).
+        const empty = state.tables.size === 0;
+        if (empty) await executor.prepareForWrites();
         await executor.write((session) => monitor.#initialise(session, models));
-        await executor.prepareForWrites();
+        if (!empty) await executor.prepareForWrites();
       }
       return monitor;
     } catch (error) {
