@@ -87,14 +87,17 @@ export async function copyDatabase(from: Monitor, to: Monitor, options: CopyOpti
         await tx.addModelRuntimeStart(name, run.startTime);
         if (run.endTime !== run.startTime) await tx.updateModelRuntimeEnd(name, run.endTime);
       }
-      const requests = (await from.getModelRequests(name)).reverse();
-      for (let start = 0; start < requests.length; start += batchSize)
+      let requests = 0;
+      // page by page, in id order: memory stays flat whatever the number of requests
+      for await (const page of from.iterateRequests(name, { pageSize: batchSize })) {
         await tx.addModelRequests(
           name,
-          requests.slice(start, start + batchSize).map((r) => [r.timestamp, r.inputTokens, r.outputTokens, r.cacheN, r.promptN] as const),
+          page.map((r) => [r.timestamp, r.inputTokens, r.outputTokens, r.cacheN, r.promptN] as const),
         );
-      report.models.push({ name, requests: requests.length, runs: runs.length, tiers: billing?.tierPricing.length ?? 0 });
-      report.requests += requests.length;
+        requests += page.length;
+      }
+      report.models.push({ name, requests, runs: runs.length, tiers: billing?.tierPricing.length ?? 0 });
+      report.requests += requests;
       report.runs += runs.length;
     }
   });
