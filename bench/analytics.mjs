@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { getSafeModelName } from '@llm-monitor/core';
 import { openMonitor } from '@llm-monitor/driver-node';
 import Database from 'better-sqlite3';
+import { END, FROM, modelNames, recordAnalyticsData } from './analytics-data.mjs';
 
 const { values } = parseArgs({
   options: { requests: { type: 'string', default: '1000000' }, models: { type: 'string', default: '10' }, runs: { type: 'string', default: '5' }, keep: { type: 'string' } },
@@ -16,44 +17,14 @@ const { values } = parseArgs({
 const REQUESTS = Number(values.requests);
 const MODELS = Number(values.models);
 const RUNS = Number(values.runs);
-const DAYS = 30;
-const END = 1_767_225_600; // 2026-01-01T00:00:00Z
-const FROM = END - DAYS * 86_400;
-
 const dir = mkdtempSync(join(tmpdir(), 'llm-monitor-bench-'));
 const path = values.keep ?? join(dir, 'bench.db');
-const names = Array.from({ length: MODELS }, (_, i) => `bench-model-${i}`);
-
-let seed = 7;
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const names = modelNames(MODELS);
 const line = (name, value, unit) => console.log(`${name}: ${value} ${unit}`);
 
 const build = process.hrtime.bigint();
 const monitor = await openMonitor(path, { models: names });
-for (const [i, name] of names.entries()) {
-  if (i % 3 === 2) {
-    await monitor.updateBillingMethod(name, false);
-    await monitor.updateHourlyPrice(name, 2 + i);
-    for (let day = 0; day < DAYS; day++) {
-      await monitor.addModelRuntimeStart(name, FROM + day * 86_400 + 8 * 3600);
-      await monitor.updateModelRuntimeEnd(name, FROM + day * 86_400 + 20 * 3600);
-    }
-  } else {
-    await monitor.updateTierPricing(name, { tierIndex: 1, startTokens: 0, endTokens: 32_768, inputPricePerMillion: 1, outputPricePerMillion: 2, supportCache: true, cacheHitPricePerMillion: 0.1 });
-    await monitor.addTierPricing(name, [2, 32_769, 131_072, 0.8, 1.6]);
-    await monitor.addTierPricing(name, [3, 131_073, -1, 0.5, 1.0]);
-  }
-  const perModel = Math.floor(REQUESTS / MODELS);
-  for (let done = 0; done < perModel; ) {
-    const batch = [];
-    for (let k = 0; k < 20_000 && done < perModel; k++, done++) {
-      const input = Math.floor(random() < 0.05 ? 40_000 + random() * 200_000 : 100 + random() * 16_000);
-      const cached = Math.floor(input * random() * 0.7);
-      batch.push([FROM + (done / perModel) * DAYS * 86_400, input, Math.floor(10 + random() * 1500), cached, input - cached]);
-    }
-    await monitor.addModelRequests(name, batch);
-  }
-}
+await recordAnalyticsData(monitor, names, REQUESTS);
 await monitor.close();
 line('build_seconds', (Number(process.hrtime.bigint() - build) / 1e9).toFixed(2), 's');
 line('requests', REQUESTS, 'rows');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openMonitor as openSqliteMonitor } from '@llm-monitor/driver-node';
 import { Executor, copyDatabase, createPostgresDriver, getSafeModelName, openMonitor } from '@llm-monitor/driver-postgres';
+import { END, FROM, modelNames, recordAnalyticsData } from '../../../bench/analytics-data.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -24,47 +25,18 @@ const { values } = parseArgs({
 const REQUESTS = Number(values.requests);
 const MODELS = Number(values.models);
 const RUNS = Number(values.runs);
-const DAYS = 30;
-const END = 1_767_225_600; // 2026-01-01T00:00:00Z
-const FROM = END - DAYS * 86_400;
 const SCHEMA = `lmbench_${Date.now()}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-monitor-pg-bench-'));
 const path = join(dir, 'bench.db');
-const names = Array.from({ length: MODELS }, (_, i) => `bench-model-${i}`);
-
-let seed = 7;
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const names = modelNames(MODELS);
 const line = (name, value, unit) => console.log(`${name}: ${value} ${unit}`);
 const seconds = (start) => (Number(process.hrtime.bigint() - start) / 1e9).toFixed(2);
 
 // the same file as bench/analytics.mjs
 let started = process.hrtime.bigint();
 const writer = await openSqliteMonitor(path, { models: names });
-for (const [i, name] of names.entries()) {
-  if (i % 3 === 2) {
-    await writer.updateBillingMethod(name, false);
-    await writer.updateHourlyPrice(name, 2 + i);
-    for (let day = 0; day < DAYS; day++) {
-      await writer.addModelRuntimeStart(name, FROM + day * 86_400 + 8 * 3600);
-      await writer.updateModelRuntimeEnd(name, FROM + day * 86_400 + 20 * 3600);
-    }
-  } else {
-    await writer.updateTierPricing(name, { tierIndex: 1, startTokens: 0, endTokens: 32_768, inputPricePerMillion: 1, outputPricePerMillion: 2, supportCache: true, cacheHitPricePerMillion: 0.1 });
-    await writer.addTierPricing(name, [2, 32_769, 131_072, 0.8, 1.6]);
-    await writer.addTierPricing(name, [3, 131_073, -1, 0.5, 1.0]);
-  }
-  const perModel = Math.floor(REQUESTS / MODELS);
-  for (let done = 0; done < perModel; ) {
-    const batch = [];
-    for (let k = 0; k < 20_000 && done < perModel; k++, done++) {
-      const input = Math.floor(random() < 0.05 ? 40_000 + random() * 200_000 : 100 + random() * 16_000);
-      const cached = Math.floor(input * random() * 0.7);
-      batch.push([FROM + (done / perModel) * DAYS * 86_400, input, Math.floor(10 + random() * 1500), cached, input - cached]);
-    }
-    await writer.addModelRequests(name, batch);
-  }
-}
+await recordAnalyticsData(writer, names, REQUESTS);
 await writer.close();
 line('sqlite_build_seconds', seconds(started), 's');
 
