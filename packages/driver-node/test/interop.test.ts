@@ -229,6 +229,25 @@ describe('files the Monitor refuses or meets half-way', () => {
     await monitor.addModelRequest('read-first', [1_710_000_000, 3, 2, 1, 2]);
     await monitor.addModelRequest('read-first', [1_710_000_001, 3, 2, 1, 2]);
     expect(await monitor.getModelRequests('read-first')).toHaveLength(2);
+    // and when another Monitor upgraded it first: this one must not add the columns a second time
+    const db3 = new Database(path);
+    originalInit(db3, ['upgraded-elsewhere']);
+    db3.close();
+    expect(await monitor.getModelRequests('upgraded-elsewhere')).toEqual([]);
+    const other = await openMonitor(path);
+    await other.addModelRequest('upgraded-elsewhere', [1_710_000_000, 1, 1, 0, 1]);
+    await other.close();
+    await monitor.addModelRequest('upgraded-elsewhere', [1_710_000_001, 2, 2, 1, 1]);
+    expect(await monitor.getModelRequests('upgraded-elsewhere')).toHaveLength(2);
     await monitor.close();
+  });
+
+  it('two Monitors opening the same seed file at once both upgrade it without a conflict', async () => {
+    const path = tempPath('seed-race');
+    copyFileSync(fixturePath('seed-v1-dev', 'db'), path);
+    const [a, b] = await Promise.all([openMonitor(path), openMonitor(path)]);
+    await Promise.all([a.addModelRequest('Llama-3.3-70B-Instruct-Q4_K_M', [1_710_050_000, 1, 1, 1, 0]), b.addModelRequest('Llama-3.3-70B-Instruct-Q4_K_M', [1_710_050_001, 1, 1, 1, 0])]);
+    expect(await a.getModelRequests('Llama-3.3-70B-Instruct-Q4_K_M')).toHaveLength(12);
+    await Promise.all([a.close(), b.close()]);
   });
 });

@@ -770,6 +770,8 @@ export class Monitor {
             throw schemaMismatch(ref, 'writing to it');
           // a model another process created in the seed's layout since this Monitor opened
           if (access === 'write' && ref.kind === 'per-model' && !this.#state.upgraded.has(ref.safeName)) {
+            // the layout as it is now, inside this write transaction: another process may have upgraded it
+            this.#state.tables = await loadTables(session);
             if (await this.#upgrade(session, ref.safeName)) {
               await this.#markUpgraded(session);
               this.#state.refs.set(name, perModelRef(this.#state.tables, name, ref.safeName));
