@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { type DbOptions, displayLocation, openForRecording, resolveDb, schemaOption } from '../lib/db.js';
 import { createRecordingProxy } from '../proxy/recording-proxy.js';
 import { UserError } from '../user-error.js';
+import { waitForStopSignal } from '../lib/signals.js';
 
 interface ProxyOptions extends DbOptions {
   upstream: URL;
@@ -87,15 +88,7 @@ async function runProxy(options: ProxyOptions): Promise<void> {
   process.stdout.write(`Listening on http://${address.includes(':') ? `[${address}]` : address}:${port}\n`);
   process.stdout.write(`Forwarding to ${options.upstream.href}, recording into ${displayLocation(db)}. Stop with Ctrl-C.\n`);
 
-  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-    const onSignal = (received: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolveSignal(received);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  const signal = await waitForStopSignal();
   // A second signal while shutting down stops at once.
   const force = () => process.exit(1);
   process.once('SIGINT', force);

@@ -10,6 +10,7 @@ import { dbOption, requireDatabaseFile, requireSqlite } from '../lib/db.js';
 import { shellQuote } from '../lib/format.js';
 import { snapshotDatabase } from '../lib/snapshot.js';
 import { UserError } from '../user-error.js';
+import { waitForStopSignal } from '../lib/signals.js';
 
 interface ServeOptions {
   db: string;
@@ -161,15 +162,7 @@ async function runServe(options: ServeOptions): Promise<void> {
   process.stdout.write(`Open http://127.0.0.1:${port}/?url=${DATABASE_PATH}\n`);
   process.stdout.write('Stop with Ctrl-C.\n');
 
-  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-    const onSignal = (received: NodeJS.Signals) => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolveSignal(received);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  const signal = await waitForStopSignal();
   server.close();
   server.closeAllConnections();
   await pending.catch(() => undefined);
