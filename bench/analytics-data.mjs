@@ -1,4 +1,4 @@
-// The data both analytics benchmarks use (bench/analytics.mjs and driver-postgres's): `models` models over
+// What both analytics benchmarks share (the timing helper below, and the data) (bench/analytics.mjs and driver-postgres's): `models` models over
 // 30 days ending 2026-01-01, two of every three tier-billed with three tiers and cache pricing, every
 // third billed by the hour with a 12-hour run a day, and `requests` requests spread evenly in time.
 export const DAYS = 30;
@@ -35,4 +35,16 @@ export async function recordAnalyticsData(monitor, names, requests) {
       await monitor.addModelRequests(name, batch);
     }
   }
+}
+
+/** Milliseconds of `fn`: the median of `runs` timed runs after one warm-up run. */
+export async function medianMs(fn, runs) {
+  await fn();
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
 }

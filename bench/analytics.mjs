@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { getSafeModelName } from '@llm-monitor/core';
 import { openMonitor } from '@llm-monitor/driver-node';
 import Database from 'better-sqlite3';
-import { END, FROM, modelNames, recordAnalyticsData } from './analytics-data.mjs';
+import { END, FROM, medianMs, modelNames, recordAnalyticsData } from './analytics-data.mjs';
 
 const { values } = parseArgs({
   options: { requests: { type: 'string', default: '1000000' }, models: { type: 'string', default: '10' }, runs: { type: 'string', default: '5' }, keep: { type: 'string' } },
@@ -30,20 +30,7 @@ line('build_seconds', (Number(process.hrtime.bigint() - build) / 1e9).toFixed(2)
 line('requests', REQUESTS, 'rows');
 line('models', MODELS, 'models');
 
-function median(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-async function time(fn) {
-  await fn(); // warm-up
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return median(samples);
-}
+const time = (fn) => medianMs(fn, RUNS);
 
 // Bare SQL: what one would write by hand to get the same numbers from the same file: per model, the
 // requests in the window grouped by the tier that prices them (hourly models: one group), with the

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openMonitor as openSqliteMonitor } from '@llm-monitor/driver-node';
 import { Executor, copyDatabase, createPostgresDriver, getSafeModelName, openMonitor } from '@llm-monitor/driver-postgres';
-import { END, FROM, modelNames, recordAnalyticsData } from '../../../bench/analytics-data.mjs';
+import { END, FROM, medianMs, modelNames, recordAnalyticsData } from '../../../bench/analytics-data.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -53,20 +53,7 @@ line('postgres_analyze_seconds', seconds(started), 's');
 line('requests', report.requests, 'rows');
 line('models', report.models.length, 'models');
 
-function median(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-async function time(fn) {
-  await fn(); // warm-up
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return median(samples);
-}
+const time = (fn) => medianMs(fn, RUNS);
 
 const results = {};
 for (const [engine, monitor] of [
