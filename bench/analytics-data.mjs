@@ -1,6 +1,7 @@
-// What both analytics benchmarks share (the timing helper below, and the data) (bench/analytics.mjs and driver-postgres's): `models` models over
-// 30 days ending 2026-01-01, two of every three tier-billed with three tiers and cache pricing, every
-// third billed by the hour with a 12-hour run a day, and `requests` requests spread evenly in time.
+// What both analytics benchmarks (bench/analytics.mjs and driver-postgres's) share: a median-of-runs
+// timer, and the data: `models` models over 30 days ending 2026-01-01, two of every three tier-billed with
+// three tiers and cache pricing, every third billed by the hour with a 12-hour run a day, and `requests`
+// requests spread evenly in time.
 export const DAYS = 30;
 export const END = 1_767_225_600; // 2026-01-01T00:00:00Z
 export const FROM = END - DAYS * 86_400;
