@@ -353,7 +353,20 @@ describe('opening hostile files', () => {
   });
 
   // Only root can run a child as another user; as any other user the test above already covers it.
-  const nobody = typeof process.getuid === 'function' && process.getuid() === 0 && spawnSync('id', ['-u', 'nobody']).status === 0;
+  // The child also has to read this checkout (a clone inside a 0700 folder, as `mktemp -d` makes, is
+  // out of its reach): then the test says so and does not run.
+  const nobodyCanRun = (): boolean => {
+    if (typeof process.getuid !== 'function' || process.getuid() !== 0) return false;
+    const id = (flag: string) => spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' });
+    if (id('-u').status !== 0) return false;
+    const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(here('./crash/readonly-probe.mjs'))})`], {
+      uid: Number(id('-u').stdout.trim()),
+      gid: Number(id('-g').stdout.trim()),
+    });
+    if (probe.status !== 0) console.log('hostile: skipped the unprivileged test: user nobody cannot read this checkout (a parent folder is not world-readable)');
+    return probe.status === 0;
+  };
+  const nobody = nobodyCanRun();
   it.runIf(nobody)('a read-only file as an unprivileged user: writable opens fail READ_ONLY or refuse to write; readOnly opens read; nothing is modified', async () => {
     const uid = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
     const gid = Number(spawnSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).stdout.trim());
