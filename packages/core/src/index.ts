@@ -1,9 +1,14 @@
 export { Monitor, type MonitorOptions, type ProgramSession, type SeriesOptions, type SummaryOptions } from './monitor/monitor.js';
-export type { BucketUsage, ModelSummary, Series, SeriesBucket, Summary, UsageTotals } from './analytics/report.js';
-export { MAX_BUCKETS } from './analytics/report.js';
+export type { Aggregation, ModelAggregate, Run, SlotGroups } from './analytics/aggregate.js';
+export type { BucketUsage, ModelSummary, ReportOptions, Series, SeriesBucket, SeriesReportOptions, Summary, UsageTotals } from './analytics/report.js';
+export { MAX_BUCKETS, dataSpan, rescanNeeded, seriesOf, summarize } from './analytics/report.js';
 export type { Description, ModelDescription } from './analytics/describe.js';
-export { tierProblems, type PricingOverride, type PricingOverrides, type TierProblem, type TierWindowInput } from './analytics/pricing.js';
-export { BUCKETS, type Bucket, bucketBoundaries, zoneOffset } from './analytics/time-zone.js';
+export { tierProblems, type TierProblem } from './pricing/tiers.js';
+export { pricingProblems, type PricingOverride, type PricingOverrides, type PricingProblem, type TierWindowInput } from './pricing/override.js';
+export { BUCKETS, type Bucket, bucketBoundaries, checkTimeZone, localTimeZone, zoneOffset } from './time/time-zone.js';
+export { bucketLabel, epochToWall, formatDateTime, parseTime, wallToEpoch } from './time/wall-clock.js';
+export { checkCurrency, costDecimals, formatCost, formatDuration, formatNumber } from './format/numbers.js';
+export { type CsvValue, csvField, csvLine } from './format/csv.js';
 export type {
   ModelBilling,
   ModelInfo,
@@ -17,9 +22,10 @@ export type {
 } from './monitor/types.js';
 export { MAX_EPOCH_SECONDS } from './monitor/validate.js';
 export { getSafeModelName } from './schema/safe-name.js';
-export { USER_VERSION } from './schema/native.js';
+export { USER_VERSION } from './schema/layouts/native.js';
 export { MonitorError, isMonitorError, type MonitorErrorCode, type MonitorErrorDetails } from './errors.js';
 export type { DatabaseConnection, Driver, Row, RunResult, SqlValue } from './driver/driver.js';
 export { sqliteDialect, type Dialect, type EngineErrorKind } from './driver/dialect.js';
 export { postgresDialect } from './driver/postgres-dialect.js';
 export { Executor, type ExecutorOptions, type Session } from './driver/executor.js';
+export { SQLITE_HEADER_BYTES, type SqliteFileKind, type SqliteHeader, notASqliteFile, readSqliteHeader, withRollbackHeader } from './driver/sqlite-file.js';

@@ -1,16 +1,19 @@
 import type { SqlValue } from '../driver/driver.js';
 import type { Session } from '../driver/executor.js';
-import type { TableColumns } from '../schema/detect-shape.js';
-import { modelTableNames } from '../schema/native.js';
-import type { ModelRef } from '../schema/reads.js';
-import type { ModelBilling } from '../monitor/types.js';
-import { type TierPlan, type TokenSums, tierCaseSql, tierPlan } from './pricing.js';
-import { SLOT_SECONDS } from './time-zone.js';
+import type { ModelBilling, Shape } from '../monitor/types.js';
+import type { ResolvedModel } from '../schema/catalog.js';
+import { type StoredBilling, num } from '../schema/file-values.js';
+import { Conditions } from '../schema/layouts/layout.js';
+import { type PricingOverride, effectiveBilling } from '../pricing/override.js';
+import { type TierPlan, tierCaseSql, tierPlan } from '../pricing/tiers.js';
+import { SLOT_SECONDS } from '../time/time-zone.js';
 
 /**
- * The one SQL aggregation every report is built from: per model, requests grouped by 15-minute slot
- * and by the tier that prices them, plus the model's runs overlapping the window. The result is small
- * (slots × tiers) whatever the number of requests.
+ * The one scan every report is built from: per model, its requests grouped by 15-minute slot and by
+ * the tier that prices them, with their token sums, plus the model's runs overlapping the window. The
+ * result is small (slots × tiers) whatever the number of requests, and plain data: summaries, series
+ * and insights for any part of the window, any bucket, zone or price-only what-if are computed from it
+ * without reading the database again (see `report.ts`).
  */
 
 /** A half-open window [from, to) in epoch seconds; null is unbounded. */
@@ -19,15 +22,32 @@ export interface Window {
   to: number | null;
 }
 
-export interface SlotGroup extends TokenSums {
-  /** The 15-minute slot (`floor(t / 900)`), or null when the aggregation was not by slot. */
-  slot: number | null;
-  /** The tier index that prices these requests; null when no tier matches; 0 for hourly-billed models. */
-  tier: number | null;
-  firstAt: number;
-  lastAt: number;
+/**
+ * The groups of one model, column by column (typed arrays: compact, and transferable to a worker).
+ * Group `i` is the requests of slot `slot[i]` priced by tier `tier[i]`.
+ */
+export interface SlotGroups {
+  readonly length: number;
+  /** The 15-minute slot (`floor(t / 900)`); NaN when the scan was not by slot (one group per tier). */
+  readonly slot: Float64Array;
+  /** The tier index that prices these requests (whatever the billing method); NaN when no tier matches. */
+  readonly tier: Float64Array;
+  readonly requests: Float64Array;
+  readonly inputTokens: Float64Array;
+  readonly outputTokens: Float64Array;
+  /** Σ min(cache_n, input_tokens): prompt tokens served from the KV cache. */
+  readonly cacheHits: Float64Array;
+  /** Σ cache_n and Σ prompt_n as recorded (the S5–S7 cache formula needs them). */
+  readonly cacheN: Float64Array;
+  readonly promptN: Float64Array;
+  /** The smallest and largest input of a request in the group (where requests fall against tier bounds). */
+  readonly minInput: Float64Array;
+  readonly maxInput: Float64Array;
+  readonly firstAt: Float64Array;
+  readonly lastAt: Float64Array;
 }
 
+/** One run of a model, clipped to nothing: the stored start and end. */
 export interface Run {
   start: number;
   end: number;
@@ -35,122 +55,123 @@ export interface Run {
   open: boolean;
 }
 
-export interface ModelActivity {
-  ref: ModelRef;
+/** What the scan found for one model. */
+export interface ModelAggregate {
+  name: string;
+  shape: Shape;
+  /** The billing stored in the file without unusable tiers (null when it has none): what an override is laid over. */
+  storedBilling: ModelBilling | null;
+  /** The billing the scan assigned tiers with: the stored one with the scan's what-if override laid over it. */
   billing: ModelBilling;
-  plan: TierPlan;
-  groups: SlotGroup[];
+  /** Values in the file's billing rows that could not be used (those tiers are left out). */
+  billingProblems: string[];
+  /** False when the stored hourly price is unusable: the model's hourly cost is then unknown. */
+  hourlyPriceUsable: boolean;
+  groups: SlotGroups;
   runs: Run[];
-  /** Slots in which the model served a request (for idle time); only collected when it has runs in the window. */
-  busySlots: Set<number>;
 }
 
-const num = (value: SqlValue | undefined): number => Number(value ?? 0);
-
-function requestSource(session: Session, tables: TableColumns, ref: ModelRef) {
-  if (ref.kind === 'normalized')
-    return { from: 'model_requests', time: 'end_time', filter: 'model_id = ?', params: [ref.modelId] as SqlValue[], cache: true };
-  const table = modelTableNames(ref.safeName).requests;
-  const columns = tables.get(table);
-  return {
-    from: session.dialect.quoteIdentifier(table),
-    time: ref.shape === 'S4' || ref.shape === 'S5' ? 'end_time' : 'timestamp',
-    filter: null,
-    params: [] as SqlValue[],
-    cache: Boolean(columns?.has('cache_n') && columns.has('prompt_n')),
-  };
+/** The result of one scan; see {@link ModelAggregate}. */
+export interface Aggregation {
+  /** The window scanned, [from, to); null where unbounded. */
+  from: number | null;
+  to: number | null;
+  /** True when the groups are per 15-minute slot (so any grid-aligned part of the window can be reported). */
+  bySlot: boolean;
+  models: ModelAggregate[];
+  /** Models left out of the scan and why (a mapping row naming another model's tables, missing tables). */
+  problems: string[];
 }
 
-function windowConditions(column: string, window: Window): { sql: string[]; params: SqlValue[] } {
-  const sql: string[] = [];
-  const params: SqlValue[] = [];
-  if (window.from !== null) {
-    sql.push(`${column} >= ?`);
-    params.push(window.from);
-  }
-  if (window.to !== null) {
-    sql.push(`${column} < ?`);
-    params.push(window.to);
-  }
-  return { sql, params };
+const GROUP_COLUMNS = ['slot', 'tier', 'requests', 'inputTokens', 'outputTokens', 'cacheHits', 'cacheN', 'promptN', 'minInput', 'maxInput', 'firstAt', 'lastAt'] as const;
+
+function toGroups(rows: readonly Record<string, SqlValue>[]): SlotGroups {
+  const n = rows.length;
+  const columns = Object.fromEntries(GROUP_COLUMNS.map((c) => [c, new Float64Array(n)])) as Record<(typeof GROUP_COLUMNS)[number], Float64Array>;
+  const orNaN = (value: SqlValue | undefined) => (value === null || value === undefined ? Number.NaN : Number(value));
+  rows.forEach((row, i) => {
+    columns.slot[i] = orNaN(row.slot);
+    columns.tier[i] = orNaN(row.tier);
+    columns.requests[i] = num(row.requests);
+    columns.inputTokens[i] = num(row.input_tokens);
+    columns.outputTokens[i] = num(row.output_tokens);
+    columns.cacheHits[i] = num(row.cache_hits);
+    columns.cacheN[i] = num(row.cache_n);
+    columns.promptN[i] = num(row.prompt_n);
+    columns.minInput[i] = num(row.min_input);
+    columns.maxInput[i] = num(row.max_input);
+    columns.firstAt[i] = num(row.first_at);
+    columns.lastAt[i] = num(row.last_at);
+  });
+  return { length: n, ...columns };
 }
 
-export async function modelActivity(
+/** A sum that cannot overflow: SQLite's integer SUM fails past 2^63, a sum of reals does not. */
+const total = (expression: string) => `SUM(${expression} * 1.0)`;
+
+/**
+ * Scans one model: its runs overlapping the window, then its requests in the window grouped by tier and,
+ * when `bySlot` (or when the model has runs there: idle time needs the busy slots), by slot.
+ */
+export async function scanModel(
   session: Session,
-  tables: TableColumns,
-  ref: ModelRef,
-  billing: ModelBilling,
+  model: ResolvedModel,
+  stored: StoredBilling,
+  override: PricingOverride | undefined,
   window: Window,
   bySlot: boolean,
-): Promise<ModelActivity> {
+): Promise<ModelAggregate> {
   const d = session.dialect;
-  const plan = tierPlan(billing);
-  const source = requestSource(session, tables, ref);
-  const tier = billing.useTierPricing ? tierCaseSql(plan) : '0';
-  // the S5–S7 cache formula needs the raw cache_n / prompt_n sums; the range tiers only the hits
-  const rawCache = source.cache && plan.kind === 'windows';
-  const conditions = windowConditions(source.time, window);
-  const where = [...(source.filter ? [source.filter] : []), ...conditions.sql];
-  const whereSql = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-  const params = [...source.params, ...conditions.params];
-  const slot = d.slot(source.time, SLOT_SECONDS);
-  const columns = [
-    `${bySlot ? slot : 'NULL'} AS slot`,
-    `${tier} AS tier`,
-    'COUNT(*) AS requests',
-    'SUM(input_tokens) AS input_tokens',
-    'SUM(output_tokens) AS output_tokens',
-    source.cache ? `SUM(${d.least('cache_n', 'input_tokens')}) AS cache_hits` : '0 AS cache_hits',
-    rawCache ? 'SUM(cache_n) AS cache_n' : '0 AS cache_n',
-    rawCache ? 'SUM(prompt_n) AS prompt_n' : '0 AS prompt_n',
-    `MIN(${source.time}) AS first_at`,
-    `MAX(${source.time}) AS last_at`,
-  ];
-  const rows = await session.query(
-    `SELECT ${columns.join(', ')} FROM ${source.from}${whereSql} GROUP BY ${bySlot ? '1, 2' : '2'}`,
-    params,
-  );
-  const groups = rows.map(
-    (row): SlotGroup => ({
-      slot: row.slot === null ? null : num(row.slot),
-      tier: row.tier === null ? null : num(row.tier),
-      requests: num(row.requests),
-      inputTokens: num(row.input_tokens),
-      outputTokens: num(row.output_tokens),
-      cacheHits: num(row.cache_hits),
-      cacheN: num(row.cache_n),
-      promptN: num(row.prompt_n),
-      firstAt: num(row.first_at),
-      lastAt: num(row.last_at),
-    }),
-  );
+  const billing = effectiveBilling(model.name, stored.usable, override);
+  const plan: TierPlan = tierPlan(billing);
+  const { requestSource: source, runSource } = model.layout;
 
-  const runsTable = ref.kind === 'normalized' ? 'model_runtime' : d.quoteIdentifier(modelTableNames(ref.safeName).runtime);
-  const end = ref.kind === 'normalized' ? 'COALESCE(end_time, start_time)' : 'end_time';
-  const runWhere: string[] = ref.kind === 'normalized' ? ['model_id = ?'] : [];
-  const runParams: SqlValue[] = ref.kind === 'normalized' ? [ref.modelId] : [];
-  if (window.from !== null) {
-    runWhere.push(`${end} >= ?`);
-    runParams.push(window.from);
+  const runs: Run[] = [];
+  if (runSource.present) {
+    const where = new Conditions(runSource.where, runSource.params).add(`${runSource.end} >= ?`, window.from).add('start_time < ?', window.to);
+    const rows = await session.query(
+      `SELECT start_time, ${runSource.end} AS end_time, ${runSource.nullEnd} AS null_end FROM ${runSource.table}${where.where} ORDER BY start_time`,
+      where.params,
+    );
+    for (const row of rows) {
+      const start = num(row.start_time);
+      const end = Math.max(start, num(row.end_time));
+      runs.push({ start, end, open: num(row.null_end) === 1 || end === start });
+    }
   }
-  if (window.to !== null) {
-    runWhere.push('start_time < ?');
-    runParams.push(window.to);
+
+  let groups = toGroups([]);
+  if (source.present) {
+    const slotted = bySlot || runs.length > 0;
+    const where = new Conditions(source.where, source.params).add(`${source.time} >= ?`, window.from).add(`${source.time} < ?`, window.to);
+    // the S5–S7 cache formula needs the raw cache_n / prompt_n sums; the range tiers only the hits
+    const columns = [
+      `${slotted ? d.slot(source.time, SLOT_SECONDS) : 'NULL'} AS slot`,
+      `${tierCaseSql(plan)} AS tier`,
+      'COUNT(*) AS requests',
+      `${total('input_tokens')} AS input_tokens`,
+      `${total('output_tokens')} AS output_tokens`,
+      source.cacheColumns ? `${total(d.least('cache_n', 'input_tokens'))} AS cache_hits` : '0 AS cache_hits',
+      source.cacheColumns ? `${total('cache_n')} AS cache_n` : '0 AS cache_n',
+      source.cacheColumns ? `${total('prompt_n')} AS prompt_n` : '0 AS prompt_n',
+      'MIN(input_tokens) AS min_input',
+      'MAX(input_tokens) AS max_input',
+      `MIN(${source.time}) AS first_at`,
+      `MAX(${source.time}) AS last_at`,
+    ];
+    const rows = await session.query(`SELECT ${columns.join(', ')} FROM ${source.table}${where.where} GROUP BY ${slotted ? '1, 2' : '2'}`, where.params);
+    groups = toGroups(rows);
   }
-  const runRows = await session.query(
-    `SELECT start_time, ${end} AS end_time, ${ref.kind === 'normalized' ? 'CASE WHEN end_time IS NULL THEN 1 ELSE 0 END' : '0'} AS null_end FROM ${runsTable}${runWhere.length ? ` WHERE ${runWhere.join(' AND ')}` : ''} ORDER BY start_time`,
-    runParams,
-  );
-  const runs = runRows.map((row): Run => {
-    const start = num(row.start_time);
-    const finish = Math.max(start, num(row.end_time));
-    return { start, end: finish, open: num(row.null_end) === 1 || finish === start };
-  });
-  const busySlots = new Set<number>();
-  if (bySlot) for (const g of groups) busySlots.add(g.slot!);
-  else if (runs.length > 0 && groups.length > 0)
-    for (const row of await session.query(`SELECT DISTINCT ${slot} AS slot FROM ${source.from}${whereSql}`, params)) busySlots.add(num(row.slot));
-  return { ref, billing, plan, groups, runs, busySlots };
+  return {
+    name: model.name,
+    shape: model.layout.shape,
+    storedBilling: stored.usable,
+    billing,
+    billingProblems: stored.problems,
+    hourlyPriceUsable: stored.hourlyPriceUsable,
+    groups,
+    runs,
+  };
 }
 
 /** Seconds of [start, end) inside [from, to). */

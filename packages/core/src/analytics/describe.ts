@@ -1,9 +1,11 @@
+import type { SqlValue } from '../driver/driver.js';
 import type { Session } from '../driver/executor.js';
 import type { ModelInfo, Shape } from '../monitor/types.js';
-import { type TableColumns, isWritableShape, normalizedShape, perModelShape } from '../schema/detect-shape.js';
-import { MAPPING_TABLE, PROGRAM_RUNTIME_TABLE, modelTableNames } from '../schema/native.js';
-import { type ModelRef, readBilling } from '../schema/reads.js';
-import { tierProblems } from './pricing.js';
+import { type ResolvedModel, modelInfo } from '../schema/catalog.js';
+import { type TableColumns, normalizedShape } from '../schema/detect-shape.js';
+import { Conditions } from '../schema/layouts/layout.js';
+import { MAPPING_TABLE, PER_MODEL_TABLE, PROGRAM_RUNTIME_TABLE, programStatements } from '../schema/layouts/native.js';
+import { tierProblems } from '../pricing/tiers.js';
 
 export interface ModelDescription extends ModelInfo {
   requests: number;
@@ -11,7 +13,7 @@ export interface ModelDescription extends ModelInfo {
   openRuns: number;
   tiers: number;
   billingMethod: 'tier' | 'hourly' | null;
-  /** Anything suspicious about this model: missing tables or billing rows, tier overlaps and gaps, open runs. */
+  /** Anything suspicious about this model: missing tables or billing rows, unusable values, tier overlaps and gaps, open runs. */
   problems: string[];
 }
 
@@ -28,63 +30,63 @@ export interface Description {
   problems: string[];
 }
 
-async function count(session: Session, sql: string, params: (number | string)[] = []): Promise<number> {
+async function count(session: Session, sql: string, params: readonly SqlValue[] = []): Promise<number> {
   return Number((await session.query(sql, params))[0]?.n ?? 0);
 }
 
-export async function describeDatabase(session: Session, tables: TableColumns, refs: readonly ModelRef[]): Promise<Description> {
-  const d = session.dialect;
-  const q = d.quoteIdentifier;
+async function describeModel(session: Session, model: ResolvedModel): Promise<ModelDescription> {
+  const { layout } = model;
   const problems: string[] = [];
-  const models: ModelDescription[] = [];
-  for (const ref of refs) {
-    const modelProblems: string[] = [];
-    let requests = 0;
-    let runs = 0;
-    let openRuns = 0;
-    if (ref.kind === 'per-model') {
-      const names = modelTableNames(ref.safeName);
-      const { missingTables } = perModelShape(tables, ref.safeName);
-      for (const table of missingTables) modelProblems.push(`table ${table} is missing (the mapping row has no tables)`);
-      if (tables.has(names.requests)) requests = await count(session, `SELECT COUNT(*) AS n FROM ${q(names.requests)}`);
-      if (tables.has(names.runtime)) {
-        runs = await count(session, `SELECT COUNT(*) AS n FROM ${q(names.runtime)}`);
-        openRuns = await count(session, `SELECT COUNT(*) AS n FROM ${q(names.runtime)} WHERE end_time = start_time`);
-      }
-    } else {
-      requests = await count(session, 'SELECT COUNT(*) AS n FROM model_requests WHERE model_id = ?', [ref.modelId]);
-      runs = await count(session, 'SELECT COUNT(*) AS n FROM model_runtime WHERE model_id = ?', [ref.modelId]);
-      openRuns = await count(session, 'SELECT COUNT(*) AS n FROM model_runtime WHERE model_id = ? AND (end_time IS NULL OR end_time = start_time)', [
-        ref.modelId,
-      ]);
-    }
-    let billing = null;
-    const billingReadable = ref.kind === 'normalized' || perModelShape(tables, ref.safeName).missingTables.length === 0;
-    if (billingReadable) billing = await readBilling(session, tables, ref);
-    if (billingReadable && !billing) modelProblems.push('no billing settings: it was created by a write, never configured');
-    if (billing?.useTierPricing) {
-      if (billing.tierWindows) {
-        if (billing.tierWindows.length === 0) modelProblems.push('tier billing with no tiers: every request is unpriced');
-      } else for (const p of tierProblems(billing.tierPricing)) modelProblems.push(p.message);
-    }
-    if (openRuns > 1) modelProblems.push(`${openRuns} runs were started and never ended (only the latest can still be running)`);
-    models.push({
-      name: ref.name,
-      safeName: ref.kind === 'per-model' ? ref.safeName : null,
-      shape: ref.shape,
-      writable: ref.kind === 'per-model' && isWritableShape(ref.shape),
-      requests,
-      runs,
-      openRuns,
-      tiers: billing ? (billing.tierWindows ?? billing.tierPricing).length : 0,
-      billingMethod: billing ? (billing.useTierPricing ? 'tier' : 'hourly') : null,
-      problems: modelProblems,
-    });
+  for (const table of layout.missingTables) problems.push(`table ${table} is missing (the mapping row has no tables)`);
+  if (model.sharesTablesWith !== undefined)
+    problems.push(`its mapping row names the tables of model ${JSON.stringify(model.sharesTablesWith)}; it is left out of every report and refused writes`);
+  let requests = 0;
+  let runs = 0;
+  let openRuns = 0;
+  const source = layout.requestSource;
+  if (source.present) {
+    const where = new Conditions(source.where, source.params);
+    requests = await count(session, `SELECT COUNT(*) AS n FROM ${source.table}${where.where}`, where.params);
   }
-  const known = new Set(refs.flatMap((r) => (r.kind === 'per-model' ? [r.safeName] : [])));
+  const runSource = layout.runSource;
+  if (runSource.present) {
+    const where = new Conditions(runSource.where, runSource.params);
+    runs = await count(session, `SELECT COUNT(*) AS n FROM ${runSource.table}${where.where}`, where.params);
+    const open = new Conditions([...runSource.where, `(${runSource.nullEnd} = 1 OR ${runSource.end} = start_time)`], runSource.params);
+    openRuns = await count(session, `SELECT COUNT(*) AS n FROM ${runSource.table}${open.where}`, open.params);
+  }
+  const complete = layout.missingTables.length === 0;
+  const stored = complete ? await layout.readBilling(session) : null;
+  const billing = stored?.billing ?? null;
+  const usable = stored?.usable ?? null;
+  if (stored) problems.push(...stored.problems);
+  if (complete && !billing) problems.push('no billing settings: it was created by a write, never configured');
+  if (usable?.useTierPricing) {
+    if (usable.tierWindows) {
+      if (usable.tierWindows.length === 0) problems.push('tier billing with no tiers: every request is unpriced');
+    } else for (const p of tierProblems(usable.tierPricing)) problems.push(p.message);
+  }
+  if (openRuns > 1) problems.push(`${openRuns} runs were started and never ended (only the latest can still be running)`);
+  return {
+    ...modelInfo(model),
+    requests,
+    runs,
+    openRuns,
+    tiers: billing ? (billing.tierWindows ?? billing.tierPricing).length : 0,
+    billingMethod: billing ? (billing.useTierPricing ? 'tier' : 'hourly') : null,
+    problems,
+  };
+}
+
+export async function describeDatabase(session: Session, tables: TableColumns, models: readonly ResolvedModel[]): Promise<Description> {
+  const d = session.dialect;
+  const described: ModelDescription[] = [];
+  for (const model of models) described.push(await describeModel(session, model));
+  const problems: string[] = [];
+  const known = new Set(models.map((m) => m.layout.safeName).filter((name) => name !== null));
   const orphans = new Set<string>();
   for (const table of tables.keys()) {
-    const match = /^(model_[0-9a-f]{16})_(runtime|requests|tier_pricing|hourly_price|billing_method)$/.exec(table);
+    const match = PER_MODEL_TABLE.exec(table);
     if (match && !known.has(match[1]!)) orphans.add(match[1]!);
   }
   for (const safe of orphans) problems.push(`tables ${safe}_* belong to no model (no row in ${MAPPING_TABLE} names them)`);
@@ -95,8 +97,8 @@ export async function describeDatabase(session: Session, tables: TableColumns, r
   if (d.journalModeQuery) journalMode = String(Object.values((await session.query(d.journalModeQuery))[0] ?? {})[0] ?? '') || null;
   let userVersion: number | null = null;
   if (d.userVersion) userVersion = Number(Object.values((await session.query(d.userVersion.query))[0] ?? {})[0] ?? 0);
-  const programRuns = tables.has(PROGRAM_RUNTIME_TABLE) ? await count(session, `SELECT COUNT(*) AS n FROM ${q(PROGRAM_RUNTIME_TABLE)}`) : 0;
-  const shapes = [...new Set(models.map((m) => m.shape))].sort();
+  const programRuns = tables.has(PROGRAM_RUNTIME_TABLE) ? await count(session, programStatements(d).count) : 0;
+  const shapes = [...new Set(described.map((m) => m.shape))].sort();
   if (shapes.length === 0 && normalized) shapes.push(normalized);
-  return { journalMode, userVersion, shapes, programRuns, models, problems };
+  return { journalMode, userVersion, shapes, programRuns, models: described, problems };
 }

@@ -1,55 +1,18 @@
-import { type ModelActivity, type Window, modelActivity } from '../analytics/aggregate.js';
+import { type Aggregation, type ModelAggregate, type Window, scanModel } from '../analytics/aggregate.js';
 import { type Description, describeDatabase } from '../analytics/describe.js';
-import { type PricingOverrides, effectiveBilling } from '../analytics/pricing.js';
-import { type Series, type Summary, buildSeries, buildSummary } from '../analytics/report.js';
-import { BUCKETS, type Bucket, checkTimeZone, defaultTimeZone } from '../analytics/time-zone.js';
+import { type PricingOverrides, ownValue } from '../pricing/override.js';
+import { type Series, type Summary, seriesOf, summarize } from '../analytics/report.js';
+import { BUCKETS, type Bucket, checkTimeZone, localTimeZone } from '../time/time-zone.js';
 import type { Driver, SqlValue } from '../driver/driver.js';
 import { Executor, type Session } from '../driver/executor.js';
 import { MonitorError, describeValue, isMonitorError } from '../errors.js';
-import {
-  SHAPE_NAMES,
-  type TableColumns,
-  isMonitorDatabase,
-  isWritableShape,
-  normalizedShape,
-  perModelShape,
-  tableColumns,
-} from '../schema/detect-shape.js';
-import {
-  MAPPING_TABLE,
-  PROGRAM_RUNTIME_TABLE,
-  type NativeStatements,
-  USER_VERSION,
-  addCacheColumnSql,
-  coreTablesDdl,
-  mappingStatements,
-  modelTableNames,
-  modelTablesDdl,
-  nativeStatements,
-  requestsIndexDdl,
-  requestsIndexName,
-  programStatements,
-} from '../schema/native.js';
-import {
-  type ModelRef,
-  type RequestFilter,
-  normalizedModels,
-  programRuntimeQuery,
-  readBilling,
-  requestsQuery,
-  runtimeQuery,
-  toRequest,
-  toRunTime,
-} from '../schema/reads.js';
+import { Catalog, type ResolvedModel, isComplete, modelInfo } from '../schema/catalog.js';
+import { SHAPE_NAMES } from '../schema/detect-shape.js';
+import { num } from '../schema/file-values.js';
+import type { RequestFilter } from '../schema/layouts/layout.js';
+import { MAPPING_TABLE, type NativeWrites, PROGRAM_RUNTIME_TABLE, mappingStatements, programStatements } from '../schema/layouts/native.js';
 import { getSafeModelName } from '../schema/safe-name.js';
-import type {
-  ModelBilling,
-  ModelInfo,
-  ModelRequest,
-  ModelRunTime,
-  RequestInput,
-  TierInput,
-} from './types.js';
+import type { ModelBilling, ModelInfo, ModelRequest, ModelRunTime, RequestInput, TierInput } from './types.js';
 import {
   checkBoolean,
   checkCount,
@@ -78,7 +41,7 @@ export interface MonitorOptions {
   now?: () => number;
 }
 
-/** What `summary` covers. */
+/** What `summary` and `aggregate` cover. */
 export interface SummaryOptions {
   /** Epoch seconds; the window is [from, to). Omit either for an open end. */
   from?: number;
@@ -108,27 +71,24 @@ export interface ProgramSession {
 /** State shared by a Monitor and the transaction views it hands out. */
 interface MonitorState {
   readonly executor: Executor;
+  readonly catalog: Catalog;
   readonly autoRegister: boolean;
   readonly readOnly: boolean;
   readonly now: () => number;
-  tables: TableColumns;
-  /** Resolved models by name. Cleared for a model whenever a statement finds its tables gone. */
-  readonly refs: Map<string, ModelRef>;
-  /** Prepared SQL text per safe name. */
-  readonly statements: Map<string, NativeStatements>;
-  /**
-   * Safe names this Monitor has brought up to the native layout (cache columns, index) since it
-   * opened: a model another process created in the seed's layout is upgraded before its first write.
-   */
-  readonly upgraded: Set<string>;
 }
 
 type Access = 'read' | 'write';
+/** How a call finds its model: `require` an existing one, `register` an unknown one. */
+type Lookup = 'require' | 'register';
 
 /**
  * Records, per LLM model, when it ran, what every request used and how the model is billed, in a
  * database reached through any {@link Driver}. Every method is asynchronous; every write validates
  * first and is one transaction, so a rejected call leaves the database as it was.
+ *
+ * The Monitor validates, runs transactions and delegates: the {@link Catalog} knows the database's
+ * tables, the models and their layouts (`schema/layouts/`), which own every statement; the analytics
+ * are pure functions over one scan (`analytics/`).
  *
  * @example
  * const monitor = await Monitor.open(driver, { models: ['qwen3-coder'] });
@@ -157,36 +117,34 @@ export class Monitor {
       const models = (options.models ?? []).map((name) => checkModelName(name));
       if (options.readOnly && models.length > 0)
         throw new MonitorError('INVALID_INPUT', `Cannot register models on a read-only monitor: got models ${describeValue(models)}.`, { value: models });
+      const catalog = new Catalog();
       const state: MonitorState = {
         executor,
+        catalog,
         autoRegister: options.autoRegister ?? true,
         readOnly: options.readOnly ?? false,
         now: options.now ?? (() => Date.now() / 1000),
-        tables: new Map(),
-        refs: new Map(),
-        statements: new Map(),
-        upgraded: new Set(),
       };
-      const monitor = new Monitor(state, null);
-      state.tables = await executor.read(loadTables);
+      await executor.read((session) => catalog.reload(session));
+      const tables = catalog.tables;
       if (state.readOnly) {
-        if (!isMonitorDatabase(state.tables))
+        if (!catalog.isMonitorDatabase)
           throw new MonitorError('NOT_A_MONITOR_DB', 'The database holds no monitor tables (it is empty or belongs to another application).');
       } else {
-        if (state.tables.size > 0 && !isMonitorDatabase(state.tables))
+        if (tables.size > 0 && !catalog.isMonitorDatabase)
           throw new MonitorError(
             'NOT_A_MONITOR_DB',
-            `The database holds tables of another application (${[...state.tables.keys()].slice(0, 5).join(', ')}), none of a monitor; refusing to write to it.`,
+            `The database holds tables of another application (${[...tables.keys()].slice(0, 5).join(', ')}), none of a monitor; refusing to write to it.`,
           );
         // An existing database is switched (journal mode and the like) only after the first transaction
         // committed, so a file that fails it (a corrupt page, say) is left exactly as it was; a new, empty
         // one is prepared first (a server schema must exist before tables go into it).
-        const empty = state.tables.size === 0;
+        const empty = tables.size === 0;
         if (empty) await executor.prepareForWrites();
-        await executor.write((session) => monitor.#initialise(session, models));
+        await executor.write((session) => catalog.initialise(session, models));
         if (!empty) await executor.prepareForWrites();
       }
-      return monitor;
+      return new Monitor(state, null);
     } catch (error) {
       await executor.close().catch(() => undefined);
       throw executor.mapError(error, 'Could not open the monitor database');
@@ -202,7 +160,7 @@ export class Monitor {
   async getModelSafeName(name: string): Promise<string | null> {
     const checked = checkEncodable(name);
     return this.#run('read', async (session) => {
-      if (!this.#state.tables.has(MAPPING_TABLE)) return null;
+      if (!this.#state.catalog.tables.has(MAPPING_TABLE)) return null;
       const [row] = await session.query(mappingStatements(session.dialect).lookup, [checked]);
       return row ? String(row.safe_name) : null;
     });
@@ -211,12 +169,12 @@ export class Monitor {
   /** Registers a model (creating its five tables and default billing rows) if it is not yet registered. */
   async registerModel(name: string): Promise<ModelInfo> {
     const checked = checkModelName(name);
-    return this.#withModel('write', checked, 'register', async (_session, ref) => toInfo(ref));
+    return this.#write(checked, 'register', async (_session, _writes, model) => modelInfo(model));
   }
 
   /** Every model in the database, in registration order, with its detected table shape. */
   async listModels(): Promise<ModelInfo[]> {
-    return this.#run('read', async (session) => (await this.#allRefs(session)).map(toInfo));
+    return this.#run('read', async (session) => (await this.#state.catalog.list(session)).map(modelInfo));
   }
 
   // ---- runtime -------------------------------------------------------------------------------------
@@ -228,8 +186,8 @@ export class Monitor {
   async addModelRuntimeStart(name: string, startTime: number): Promise<number> {
     const checked = checkModelName(name);
     const time = checkTime(checked, 'start time', startTime);
-    return this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', async (session, ref) => {
-      await session.run(this.#native(ref).insertRuntime, [time, time]);
+    return this.#write(checked, this.#recording, async (session, writes) => {
+      await session.run(writes.insertRuntime, [time, time]);
       return lastInsertId(session);
     });
   }
@@ -243,11 +201,8 @@ export class Monitor {
     const checked = checkModelName(name);
     const time = checkTime(checked, 'end time', endTime);
     const id = runId === undefined ? undefined : checkCount('runId', runId, checked);
-    return this.#withModel('write', checked, 'require-writable', async (session, ref) => {
-      const statements = this.#native(ref);
-      const { changes } = await (id === undefined
-        ? session.run(statements.endLatestRuntime, [time])
-        : session.run(statements.endRuntime, [time, id]));
+    return this.#write(checked, 'require', async (session, writes) => {
+      const { changes } = await (id === undefined ? session.run(writes.endLatestRuntime, [time]) : session.run(writes.endRuntime, [time, id]));
       return changes > 0;
     });
   }
@@ -256,7 +211,7 @@ export class Monitor {
   async addProgramRuntimeStart(startTime: number): Promise<number> {
     const time = checkTime(undefined, 'program start time', startTime);
     return this.#run('write', async (session) => {
-      this.#requireProgramRuntime();
+      this.#state.catalog.requireProgramRuntime();
       await session.run(programStatements(session.dialect).insert, [time, time]);
       return lastInsertId(session);
     });
@@ -267,7 +222,7 @@ export class Monitor {
     const time = checkTime(undefined, 'program end time', endTime);
     const id = runId === undefined ? undefined : checkCount('runId', runId);
     return this.#run('write', async (session) => {
-      this.#requireProgramRuntime();
+      this.#state.catalog.requireProgramRuntime();
       const statements = programStatements(session.dialect);
       const { changes } = await (id === undefined ? session.run(statements.endLatest, [time]) : session.run(statements.end, [time, id]));
       return changes > 0;
@@ -283,16 +238,18 @@ export class Monitor {
   async addModelRequest(name: string, request: RequestInput): Promise<void> {
     const checked = checkModelName(name);
     const params = checkRequestRow(checked, request);
-    if (await this.#fastWrite(checked, (s) => s.insertRequest, params)) return;
-    await this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', (session, ref) =>
-      session.run(this.#native(ref).insertRequest, params),
-    );
+    if (await this.#fastInsertRequest(checked, params)) return;
+    await this.#write(checked, this.#recording, (session, writes) => session.run(writes.insertRequest, params));
   }
 
   /** Records many requests of one model in one transaction: all are written, or (on any bad row) none. */
   async addModelRequests(name: string, requests: readonly RequestInput[]): Promise<number> {
     const checked = checkModelName(name);
-    if (!Array.isArray(requests)) throw new MonitorError('INVALID_INPUT', `Invalid requests for model ${describeValue(checked)}: expected an array, got ${describeValue(requests)}.`, { model: checked, value: requests });
+    if (!Array.isArray(requests))
+      throw new MonitorError('INVALID_INPUT', `Invalid requests for model ${describeValue(checked)}: expected an array, got ${describeValue(requests)}.`, {
+        model: checked,
+        value: requests,
+      });
     const rows = requests.map((request, index) => {
       try {
         return checkRequestRow(checked, request);
@@ -305,10 +262,7 @@ export class Monitor {
       this.#requireWritable();
       return 0;
     }
-    return this.#withModel('write', checked, this.#state.autoRegister ? 'register' : 'require-writable', async (session, ref) => {
-      const { changes } = await session.batch(this.#native(ref).insertRequest, rows);
-      return changes;
-    });
+    return this.#write(checked, this.#recording, async (session, writes) => (await session.batch(writes.insertRequest, rows)).changes);
   }
 
   // ---- billing -------------------------------------------------------------------------------------
@@ -317,33 +271,28 @@ export class Monitor {
   async updateHourlyPrice(name: string, hourlyPrice: number): Promise<void> {
     const checked = checkModelName(name);
     const price = checkPrice(checked, 'hourly price', hourlyPrice);
-    await this.#withModel('write', checked, 'require-writable', (session, ref) =>
-      session.run(this.#native(ref).updateHourlyPrice, [price]),
-    );
+    await this.#write(checked, 'require', (session, writes) => session.run(writes.updateHourlyPrice, [price]));
   }
 
   /** `true` bills the model per token by tier (按量), `false` per hour of runtime (按时). */
   async updateBillingMethod(name: string, useTierPricing: boolean): Promise<void> {
     const checked = checkModelName(name);
     const value = checkBoolean(checked, 'useTierPricing', useTierPricing);
-    await this.#withModel('write', checked, 'require-writable', (session, ref) =>
-      session.run(this.#native(ref).updateBillingMethod, [session.dialect.bool(value)]),
-    );
+    await this.#write(checked, 'require', (session, writes) => session.run(writes.updateBillingMethod, [session.dialect.bool(value)]));
   }
 
   /** Adds a tier; fails with `DUPLICATE_TIER` when the model already has that tier index. */
   async addTierPricing(name: string, tier: TierInput): Promise<void> {
     const checked = checkModelName(name);
     const t = checkTier(checked, tier);
-    await this.#withModel('write', checked, 'require-writable', async (session, ref) => {
-      const statements = this.#native(ref);
-      const existing = await session.query(statements.selectTier, [t.tierIndex]);
+    await this.#write(checked, 'require', async (session, writes) => {
+      const existing = await session.query(writes.selectTier, [t.tierIndex]);
       if (existing.length > 0)
         throw new MonitorError('DUPLICATE_TIER', `Model ${describeValue(checked)} already has tier ${t.tierIndex}; use updateTierPricing to change it.`, {
           model: checked,
           value: t.tierIndex,
         });
-      await session.run(statements.insertTier, [
+      await session.run(writes.insertTier, [
         t.tierIndex,
         t.startTokens,
         t.endTokens,
@@ -362,8 +311,8 @@ export class Monitor {
   async updateTierPricing(name: string, tier: TierInput): Promise<void> {
     const checked = checkModelName(name);
     const t = checkTier(checked, tier);
-    await this.#withModel('write', checked, 'require-writable', async (session, ref) => {
-      const { changes } = await session.run(this.#native(ref).updateTier, [
+    await this.#write(checked, 'require', async (session, writes) => {
+      const { changes } = await session.run(writes.updateTier, [
         t.startTokens,
         t.endTokens,
         t.inputPricePerMillion,
@@ -384,10 +333,7 @@ export class Monitor {
   async deleteTierPricing(name: string, tierIndex: number): Promise<boolean> {
     const checked = checkModelName(name);
     const index = checkCount('tierIndex', tierIndex, checked);
-    return this.#withModel('write', checked, 'require-writable', async (session, ref) => {
-      const { changes } = await session.run(this.#native(ref).deleteTier, [index]);
-      return changes > 0;
-    });
+    return this.#write(checked, 'require', async (session, writes) => (await session.run(writes.deleteTier, [index])).changes > 0);
   }
 
   // ---- getters -------------------------------------------------------------------------------------
@@ -396,8 +342,8 @@ export class Monitor {
   async getProgramRuntime(limit = 0): Promise<ModelRunTime[]> {
     const count = checkCount('limit', limit);
     return this.#run('read', async (session) => {
-      if (!this.#state.tables.has(PROGRAM_RUNTIME_TABLE)) return [];
-      const { sql, params } = programRuntimeQuery(count);
+      if (!this.#state.catalog.tables.has(PROGRAM_RUNTIME_TABLE)) return [];
+      const { sql, params } = programStatements(session.dialect).list(count);
       return (await session.query(sql, params)).map(toRunTime);
     });
   }
@@ -406,8 +352,8 @@ export class Monitor {
   async getModelRuntime(name: string, limit = 0): Promise<ModelRunTime[]> {
     const checked = checkModelName(name);
     const count = checkCount('limit', limit, checked);
-    return this.#withModel('read', checked, 'require', async (session, ref) => {
-      const { sql, params } = runtimeQuery(session.dialect, ref, count);
+    return this.#withModel('read', checked, 'require', async (session, model) => {
+      const { sql, params } = model.layout.runtimeQuery(count);
       return (await session.query(sql, params)).map(toRunTime);
     });
   }
@@ -416,11 +362,8 @@ export class Monitor {
   async getModelRequests(name: string, minutes = 0): Promise<ModelRequest[]> {
     const checked = checkModelName(name);
     const window = checkMinutes(checked, minutes);
-    return this.#withModel('read', checked, 'require', async (session, ref) => {
-      const since = window > 0 ? this.#state.now() - window * 60 : null;
-      const { sql, params } = requestsQuery(session.dialect, this.#state.tables, ref, { from: since, order: 'DESC' });
-      return (await session.query(sql, params)).map(toRequest);
-    });
+    const since = () => (window > 0 ? this.#state.now() - window * 60 : null);
+    return this.#readRequests(checked, () => ({ from: since(), order: 'DESC' }));
   }
 
   /**
@@ -436,15 +379,10 @@ export class Monitor {
     const window = checkWindow(options);
     const pageSize = options.pageSize === undefined ? 10_000 : checkCount('pageSize', options.pageSize, checked);
     if (pageSize === 0) throw new MonitorError('INVALID_INPUT', `Invalid pageSize for model ${describeValue(checked)}: got 0.`, { model: checked, value: 0 });
-    const page = (filter: RequestFilter) =>
-      this.#withModel('read', checked, 'require', async (session, ref) => {
-        const { sql, params } = requestsQuery(session.dialect, this.#state.tables, ref, filter);
-        return (await session.query(sql, params)).map(toRequest);
-      });
-    const [last] = await page({ order: 'DESC', limit: 1 });
+    const [last] = await this.#readRequests(checked, () => ({ order: 'DESC', limit: 1 }));
     if (!last) return;
     for (let afterId: number | undefined; ; ) {
-      const rows = await page({ ...window, afterId, upToId: last.id, limit: pageSize, order: 'ASC' });
+      const rows = await this.#readRequests(checked, () => ({ ...window, afterId, upToId: last.id, limit: pageSize, order: 'ASC' }));
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;
       afterId = rows[rows.length - 1]!.id;
@@ -454,7 +392,7 @@ export class Monitor {
   /** A model's billing settings, tiers ordered by index; null when the file has no billing rows for it. */
   async getModelBilling(name: string): Promise<ModelBilling | null> {
     const checked = checkModelName(name);
-    return this.#withModel('read', checked, 'require', (session, ref) => readBilling(session, this.#state.tables, ref));
+    return this.#withModel('read', checked, 'require', async (session, model) => (await model.layout.readBilling(session)).billing);
   }
 
   // ---- analytics -----------------------------------------------------------------------------------
@@ -467,8 +405,7 @@ export class Monitor {
    * const { total, models } = await monitor.summary({ from: Date.now() / 1000 - 86_400 });
    */
   async summary(options: SummaryOptions = {}): Promise<Summary> {
-    const window = checkWindow(options);
-    return this.#analyse((session) => this.#activities(session, window, options, false), (activities) => buildSummary(activities, window));
+    return summarize(await this.#aggregate(options, false));
   }
 
   /**
@@ -476,45 +413,45 @@ export class Monitor {
    * zone, DST-correct. Bucket costs add up to the summary's cost for the same window.
    */
   async series(options: SeriesOptions): Promise<Series> {
-    const window = checkWindow(options ?? {});
     const bucket = options?.bucket;
     if (!BUCKETS.includes(bucket))
       throw new MonitorError('INVALID_INPUT', `Invalid bucket: got ${describeValue(bucket)} (expected one of ${BUCKETS.join(', ')}).`, { value: bucket });
-    const timeZone = options.timeZone === undefined ? defaultTimeZone() : checkTimeZone(options.timeZone);
-    return this.#analyse(
-      (session) => this.#activities(session, window, options, true),
-      (activities) => buildSeries(activities, window, bucket, timeZone),
-    );
+    const timeZone = options.timeZone === undefined ? localTimeZone() : checkTimeZone(options.timeZone);
+    return seriesOf(await this.#aggregate(options, true), { bucket, timeZone });
+  }
+
+  /**
+   * One scan of the requests and runs in [from, to), per model grouped by 15-minute slot and by the tier
+   * that prices them: plain data from which `summarize`, `seriesOf` and the insights compute every
+   * figure for any grid-aligned part of the window, any bucket and zone, and any price-only what-if,
+   * without reading the database again. `summary(o)` equals `summarize(await aggregate(o))`.
+   *
+   * @example
+   * const month = await monitor.aggregate({ from: t0, to: t1 });
+   * const byDay = seriesOf(month, { bucket: 'day', timeZone: 'Europe/Berlin' });
+   * const whatIf = summarize(month, { pricing: { qwen: { hourlyPrice: 1.2 } } });
+   */
+  async aggregate(options: SummaryOptions = {}): Promise<Aggregation> {
+    return this.#aggregate(options, true);
   }
 
   /** The latest program run and the summary since it started; null when no program run is recorded. */
   async session(options: Pick<SummaryOptions, 'pricing' | 'models'> = {}): Promise<ProgramSession | null> {
-    return this.#analyse(
-      async (session) => {
-        if (!this.#state.tables.has(PROGRAM_RUNTIME_TABLE)) return null;
-        const { sql, params } = programRuntimeQuery(1);
-        const [row] = await session.query(sql, params);
-        if (!row) return null;
-        const latest = toRunTime(row);
-        const window: Window = { from: latest.startTime, to: null };
-        return { latest, window, activities: await this.#activities(session, window, options, false) };
-      },
-      (data) =>
-        data && {
-          startedAt: data.latest.startTime,
-          lastSeenAt: data.latest.endTime,
-          open: data.latest.endTime === data.latest.startTime,
-          summary: buildSummary(data.activities, data.window),
-        },
-    );
+    const latest = await this.#run('read', async (session) => {
+      if (!this.#state.catalog.tables.has(PROGRAM_RUNTIME_TABLE)) return null;
+      const { sql, params } = programStatements(session.dialect).list(1);
+      const [row] = await session.query(sql, params);
+      return row ? toRunTime(row) : null;
+    });
+    if (!latest) return null;
+    const summary = summarize(await this.#aggregate({ ...options, from: latest.startTime }, false));
+    return { startedAt: latest.startTime, lastSeenAt: latest.endTime, open: latest.endTime === latest.startTime, summary };
   }
 
   /** The detected shape of every model, row counts, journal mode, and anything suspicious in the file. */
   async describe(): Promise<Description> {
-    return this.#analyse(
-      async (session) => describeDatabase(session, this.#state.tables, await this.#allRefs(session)),
-      (description) => description,
-    );
+    const { catalog } = this.#state;
+    return this.#snapshot(async (session) => describeDatabase(session, catalog.tables, await catalog.list(session)));
   }
 
   // ---- deletion, transactions, closing -------------------------------------------------------------
@@ -522,16 +459,11 @@ export class Monitor {
   /** Drops the model's five tables and its mapping row, atomically. */
   async deleteModelTables(name: string): Promise<void> {
     const checked = checkModelName(name);
-    await this.#withModel('write', checked, 'require-writable', async (session, ref) => {
-      const statements = this.#native(ref);
-      for (const statement of statements.dropTables) await session.run(statement);
+    await this.#withModel('write', checked, 'require', async (session, model) => {
+      const writes = requireWrites(model);
+      for (const statement of writes.dropTables) await session.run(statement);
       await session.run(mappingStatements(session.dialect).delete, [checked]);
-      for (const table of Object.values(statements.names)) this.#state.tables.delete(table);
-      this.#state.refs.delete(checked);
-      if (ref.kind === 'per-model') {
-        this.#state.statements.delete(ref.safeName);
-        this.#state.upgraded.delete(ref.safeName);
-      }
+      this.#state.catalog.dropped(model);
     });
   }
 
@@ -573,245 +505,117 @@ export class Monitor {
 
   // ---- internals -----------------------------------------------------------------------------------
 
-  /** Every model: the mapping table's, then the normalized `models` table's not already listed. */
-  async #allRefs(session: Session): Promise<ModelRef[]> {
-    this.#state.tables = await loadTables(session);
-    const refs: ModelRef[] = [];
-    const seen = new Set<string>();
-    if (this.#state.tables.has(MAPPING_TABLE)) {
-      for (const row of await session.query(mappingStatements(session.dialect).list)) {
-        const name = String(row.original_name);
-        seen.add(name);
-        refs.push(perModelRef(this.#state.tables, name, String(row.safe_name)));
-      }
-    }
-    const normalized = normalizedShape(this.#state.tables);
-    if (normalized) {
-      for (const row of await session.query(normalizedModels.list)) {
-        const name = String(row.original_name);
-        if (!seen.has(name)) refs.push({ kind: 'normalized', name, modelId: Number(row.id), shape: normalized });
-      }
-    }
-    return refs;
+  /** Recording calls register an unknown model unless `autoRegister` is off. */
+  get #recording(): Lookup {
+    return this.#state.autoRegister ? 'register' : 'require';
   }
 
-  async #activities(session: Session, window: Window, options: SummaryOptions, bySlot: boolean): Promise<ModelActivity[]> {
-    let refs = await this.#allRefs(session);
-    const byName = new Map(refs.map((ref) => [ref.name, ref]));
-    const unknown = (name: string, what: string) =>
-      new MonitorError('UNKNOWN_MODEL', `Unknown model ${describeValue(name)} in ${what}: it is not in this database.`, { model: name });
+  /** Scans every (or the chosen) model in one snapshot. */
+  async #aggregate(options: SummaryOptions, bySlot: boolean): Promise<Aggregation> {
+    const window = checkWindow(options);
     const pricing = options.pricing ?? {};
-    if (typeof pricing !== 'object' || pricing === null)
+    if (typeof pricing !== 'object' || pricing === null || Array.isArray(pricing))
       throw new MonitorError('INVALID_INPUT', `Invalid pricing: got ${describeValue(pricing)} (expected an object keyed by model name).`, { value: pricing });
-    for (const name of Object.keys(pricing)) if (!byName.has(name)) throw unknown(name, 'the what-if pricing');
-    if (options.models !== undefined) {
-      refs = options.models.map((name) => {
-        const ref = byName.get(name);
-        if (!ref) throw unknown(name, 'the models option');
-        return ref;
-      });
-    }
-    const activities: ModelActivity[] = [];
-    for (const ref of refs) {
-      const complete = ref.kind === 'normalized' || perModelShape(this.#state.tables, ref.safeName).missingTables.length === 0;
-      if (!complete) continue;
-      const stored = await readBilling(session, this.#state.tables, ref);
-      const billing = effectiveBilling(ref.name, stored, pricing[ref.name]);
-      activities.push(await modelActivity(session, this.#state.tables, ref, billing, window, bySlot));
-    }
-    return activities;
+    if (options.models !== undefined && !Array.isArray(options.models))
+      throw new MonitorError('INVALID_INPUT', `Invalid models: got ${describeValue(options.models)} (expected an array of model names).`, { value: options.models });
+    return this.#snapshot(async (session) => {
+      const all = await this.#state.catalog.list(session);
+      const byName = new Map(all.map((model) => [model.name, model]));
+      const unknown = (name: string, what: string) =>
+        new MonitorError('UNKNOWN_MODEL', `Unknown model ${describeValue(name)} in ${what}: it is not in this database.`, { model: name });
+      for (const name of Object.keys(pricing)) if (!byName.has(name)) throw unknown(name, 'the what-if pricing');
+      const chosen = options.models === undefined ? all : options.models.map((name) => byName.get(name) ?? throwError(unknown(name, 'the model filter')));
+      const models: ModelAggregate[] = [];
+      const problems: string[] = [];
+      for (const model of chosen) {
+        if (!isComplete(model)) {
+          problems.push(
+            model.sharesTablesWith !== undefined
+              ? `model ${JSON.stringify(model.name)}: its mapping row names the tables of model ${JSON.stringify(model.sharesTablesWith)}; left out`
+              : `model ${JSON.stringify(model.name)}: tables ${model.layout.missingTables.join(', ')} are missing; left out`,
+          );
+          continue;
+        }
+        const stored = await model.layout.readBilling(session);
+        models.push(await scanModel(session, model, stored, ownValue(pricing, model.name), window, bySlot));
+      }
+      return { from: window.from, to: window.to, bySlot, models, problems };
+    });
   }
 
-  /** Reads in one snapshot (or the caller's transaction), then builds the report outside the lock. */
-  async #analyse<T, R>(read: (session: Session) => Promise<T>, build: (data: T) => R): Promise<R> {
-    if (this.#bound) return build(await this.#run('read', read));
+  /** Reads in one snapshot (or the caller's transaction). */
+  async #snapshot<T>(read: (session: Session) => Promise<T>): Promise<T> {
+    if (this.#bound) return this.#run('read', read);
     if (this.#state.executor.closed) throw new MonitorError('CLOSED', 'The monitor is closed; open a new one.');
-    return build(await this.#state.executor.snapshot(read));
+    return this.#state.executor.snapshot(read);
   }
 
-  async #initialise(session: Session, models: string[]): Promise<void> {
-    const tables = this.#state.tables;
-    let changed = false;
-    if (!normalizedShape(tables) || tables.has(MAPPING_TABLE)) {
-      if (!tables.has(MAPPING_TABLE) || !tables.has(PROGRAM_RUNTIME_TABLE)) {
-        await this.#lockSchema(session);
-        for (const ddl of coreTablesDdl(session.dialect)) await session.run(ddl);
-        changed = true;
-      }
-    }
-    this.#state.tables = await loadTables(session);
-    if (this.#state.tables.has(MAPPING_TABLE))
-      for (const row of await session.query(mappingStatements(session.dialect).list))
-        changed = (await this.#upgrade(session, String(row.safe_name))) || changed;
-    for (const name of models) changed = (await this.#register(session, name)).created || changed;
-    if (changed) await this.#markUpgraded(session);
+  async #readRequests(name: string, filter: () => RequestFilter): Promise<ModelRequest[]> {
+    return this.#withModel('read', name, 'require', async (session, model) => {
+      const { sql, params } = model.layout.requestsQuery(filter());
+      return (await session.query(sql, params)).map(toRequest);
+    });
+  }
+
+  /** A write to a model this Monitor writes (the native layout), with the model's statements. */
+  #write<T>(name: string, lookup: Lookup, fn: (session: Session, writes: NativeWrites, model: ResolvedModel) => Promise<T>): Promise<T> {
+    return this.#withModel('write', name, lookup, (session, model) => fn(session, requireWrites(model), model));
   }
 
   /**
-   * Brings a seed-layout model (S1, S2) up to the native layout: the cache columns (with defaults, so
-   * the seed's code keeps working) and the requests index. Resolves true when it changed anything.
+   * Runs `fn` with the model resolved: for writes as it is inside the write transaction (looked up
+   * again, registered when `lookup` says so, upgraded if another process created it in the seed's
+   * layout). Retried once when the model's tables turned out to be gone (another process deleted it).
    */
-  async #upgrade(session: Session, safeName: string): Promise<boolean> {
-    const shape = perModelShape(this.#state.tables, safeName);
-    if (!isWritableShape(shape.shape) || shape.missingTables.length > 0) return false;
-    this.#state.upgraded.add(safeName);
-    for (const { table, column } of shape.missingColumns) await session.run(addCacheColumnSql(session.dialect, table, column));
-    const indexes = new Set((await session.query(session.dialect.indexesQuery)).map((row) => String(row.index_name)));
-    const addIndex = !indexes.has(requestsIndexName(safeName));
-    if (addIndex) await session.run(requestsIndexDdl(session.dialect, safeName));
-    if (shape.missingColumns.length === 0 && !addIndex) return false;
-    this.#state.tables = await loadTables(session);
-    return true;
-  }
-
-  /** Marks the file as created or upgraded by this project (`PRAGMA user_version`), and reloads the layout. */
-  async #markUpgraded(session: Session): Promise<void> {
-    const userVersion = session.dialect.userVersion;
-    if (userVersion) await session.run(userVersion.set(USER_VERSION));
-    this.#state.tables = await loadTables(session);
-  }
-
-  /** Waits until no other connection changes the schema (`Dialect.schemaLock`); false when the engine needs no such lock. */
-  async #lockSchema(session: Session): Promise<boolean> {
-    const lock = session.dialect.schemaLock;
-    if (lock) await session.run(lock);
-    return lock !== null;
-  }
-
-  /** Registers a model in the native layout if absent; `created` says whether anything was written. */
-  async #register(session: Session, name: string): Promise<{ ref: ModelRef; created: boolean }> {
-    // another process may have deleted the model since it was cached: look at the mapping row itself
-    this.#state.refs.delete(name);
-    let existing = await this.#resolve(session, name);
-    const complete = (ref: ModelRef | null): ref is ModelRef =>
-      ref !== null && (ref.kind === 'normalized' || perModelShape(this.#state.tables, ref.safeName).missingTables.length === 0);
-    if (complete(existing)) return { ref: existing, created: false };
-    if (await this.#lockSchema(session)) {
-      // another process may have registered it while we waited for the lock: look again
-      this.#state.refs.delete(name);
-      this.#state.tables = await loadTables(session);
-      existing = await this.#resolve(session, name);
-      if (complete(existing)) return { ref: existing, created: false };
-    }
-    const normalized = normalizedShape(this.#state.tables);
-    if (!existing && normalized && !this.#state.tables.has(MAPPING_TABLE))
-      throw new MonitorError(
-        'SCHEMA_MISMATCH',
-        `Cannot register model ${describeValue(name)}: this file uses layout ${SHAPE_NAMES[normalized]}, which this Monitor reads but does not write.`,
-        { model: name },
-      );
-    if (!existing && name.includes('\u0000'))
-      throw new MonitorError('INVALID_INPUT', `Invalid model name ${describeValue(name)}: it contains a NUL character, which not every engine can store.`, {
-        model: name,
-        value: name,
-      });
-    const d = session.dialect;
-    const safeName = getSafeModelName(name);
-    // A mapping row whose tables are gone (a half-deleted model) gets its tables back.
-    if (!existing) await session.run(mappingStatements(d).insert, [name, safeName]);
-    for (const ddl of modelTablesDdl(d, safeName)) await session.run(ddl);
-    const s = this.#native({ kind: 'per-model', name, safeName, shape: 'S3' });
-    const count = async (sql: string) => Number((await session.query(sql))[0]?.n ?? 0);
-    if ((await count(s.hasDefaultTier)) === 0) await session.run(s.insertDefaultTier);
-    if ((await count(s.hasHourlyPrice)) === 0) await session.run(s.insertDefaultHourlyPrice);
-    if ((await count(s.hasBillingMethod)) === 0) await session.run(s.insertDefaultBillingMethod);
-    this.#state.tables = await loadTables(session);
-    await this.#upgrade(session, safeName);
-    await this.#markUpgraded(session);
-    const ref = perModelRef(this.#state.tables, name, safeName);
-    this.#state.refs.set(name, ref);
-    return { ref, created: true };
-  }
-
-  /** Finds a registered model, by the mapping table first, then the normalized `models` table. */
-  async #resolve(session: Session, name: string): Promise<ModelRef | null> {
-    const cached = this.#state.refs.get(name);
-    if (cached) return cached;
-    let ref: ModelRef | null = null;
-    if (this.#state.tables.has(MAPPING_TABLE)) {
-      const [row] = await session.query(mappingStatements(session.dialect).lookup, [name]);
-      if (row) {
-        const safeName = String(row.safe_name);
-        if (!this.#state.tables.has(modelTableNames(safeName).requests)) this.#state.tables = await loadTables(session);
-        ref = perModelRef(this.#state.tables, name, safeName);
-      }
-    }
-    const normalized = normalizedShape(this.#state.tables);
-    if (!ref && normalized) {
-      const [row] = await session.query(normalizedModels.lookup, [name]);
-      if (row) ref = { kind: 'normalized', name, modelId: Number(row.id), shape: normalized };
-    }
-    if (ref) this.#state.refs.set(name, ref);
-    return ref;
-  }
-
-  /**
-   * Runs `fn` with the model resolved. `register` registers an unknown name; `require-writable` also
-   * refuses shapes this Monitor does not write. Retried once when the model's tables turned out to be
-   * gone (another process deleted the model since it was cached).
-   */
-  async #withModel<T>(
-    access: Access,
-    name: string,
-    mode: 'require' | 'require-writable' | 'register',
-    fn: (session: Session, ref: Extract<ModelRef, { kind: 'per-model' }> | ModelRef) => Promise<T>,
-  ): Promise<T> {
+  async #withModel<T>(access: Access, name: string, lookup: Lookup, fn: (session: Session, model: ResolvedModel) => Promise<T>): Promise<T> {
+    const { catalog } = this.#state;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#run(access, async (session) => {
-          const ref = mode === 'register' ? (await this.#register(session, name)).ref : await this.#resolve(session, name);
-          if (!ref)
+          const model =
+            lookup === 'register'
+              ? (await catalog.register(session, name)).model
+              : access === 'write'
+                ? await catalog.resolveForWrite(session, name)
+                : await catalog.resolve(session, name);
+          if (!model)
             throw new MonitorError(
               'UNKNOWN_MODEL',
-              `Unknown model ${describeValue(name)}: it is not registered in this database${mode === 'require-writable' && !this.#state.autoRegister ? ' (auto-registration is off; call registerModel first)' : ''}.`,
+              `Unknown model ${describeValue(name)}: it is not registered in this database${access === 'write' && !this.#state.autoRegister ? ' (auto-registration is off; call registerModel first)' : ''}.`,
               { model: name },
             );
-          if (access === 'write' && mode !== 'require' && !(ref.kind === 'per-model' && isWritableShape(ref.shape)))
-            throw schemaMismatch(ref, 'writing to it');
-          // a model another process created in the seed's layout since this Monitor opened
-          if (access === 'write' && ref.kind === 'per-model' && !this.#state.upgraded.has(ref.safeName)) {
-            // the layout as it is now, inside this write transaction: another process may have upgraded it
-            this.#state.tables = await loadTables(session);
-            if (await this.#upgrade(session, ref.safeName)) {
-              await this.#markUpgraded(session);
-              this.#state.refs.set(name, perModelRef(this.#state.tables, name, ref.safeName));
-            }
-            this.#state.upgraded.add(ref.safeName);
-          }
-          return fn(session, ref);
+          return fn(session, model);
         });
       } catch (error) {
-        if (isMonitorError(error) && error.code === 'MISSING_TABLE' && attempt === 0) {
-          this.#state.refs.delete(name);
-          this.#state.tables = new Map();
-          await this.#run('read', async (session) => {
-            this.#state.tables = await loadTables(session);
-          });
+        if (isMonitorError(error, 'MISSING_TABLE') && attempt === 0) {
+          catalog.forget(name);
+          await this.#run('read', (session) => catalog.reload(session));
           continue;
         }
-        if (access === 'write') this.#state.refs.delete(name);
+        if (access === 'write') catalog.forget(name);
         throw error;
       }
     }
   }
 
   /**
-   * The hot path of recording: a single statement on a model this Monitor already resolved, written
-   * through the executor's group commit. Resolves false (nothing written) when the model is not
-   * cached or its tables turned out to be gone, and the caller takes the full path.
+   * The hot path of recording: one insert on a model this Monitor already resolved, written through
+   * the executor's group commit, and only while the model's mapping row exists. Resolves false (nothing
+   * written) when the model is not cached, its tables are gone or its mapping row was deleted, and the
+   * caller takes the full path.
    */
-  async #fastWrite(name: string, statement: (s: NativeStatements) => string, params: readonly SqlValue[]): Promise<boolean> {
-    const ref = this.#state.refs.get(name);
-    if (this.#bound || !ref || ref.kind !== 'per-model' || !isWritableShape(ref.shape) || !this.#state.upgraded.has(ref.safeName)) return false;
+  async #fastInsertRequest(name: string, params: readonly SqlValue[]): Promise<boolean> {
+    const model = this.#bound ? undefined : this.#state.catalog.cachedWritable(name);
+    if (!model) return false;
     this.#requireWritable();
     try {
-      await this.#state.executor.writeStatement(statement(this.#native(ref)), params);
-      return true;
+      const { changes } = await this.#state.executor.writeStatement(model.layout.writes!.insertRequestIfMapped, [...params, model.layout.safeName!]);
+      if (changes > 0) return true;
     } catch (error) {
       if (!isMonitorError(error, 'MISSING_TABLE')) throw error;
-      this.#state.refs.delete(name);
-      return false;
     }
+    this.#state.catalog.forget(name);
+    return false;
   }
 
   /** Runs `fn` on the bound transaction (inside a savepoint for writes) or through the executor. */
@@ -838,37 +642,50 @@ export class Monitor {
     if (this.#state.executor.closed) throw new MonitorError('CLOSED', 'The monitor is closed; open a new one.');
     if (this.#state.readOnly) throw new MonitorError('READ_ONLY', 'This monitor was opened with readOnly: true; writes are refused.');
   }
+}
 
-  #requireProgramRuntime(): void {
-    const columns = this.#state.tables.get(PROGRAM_RUNTIME_TABLE);
-    if (!columns?.has('start_time') || !columns.has('end_time'))
-      throw new MonitorError(
-        'SCHEMA_MISMATCH',
-        `This file has no ${PROGRAM_RUNTIME_TABLE} table of the seed's layout (its layout is ${SHAPE_NAMES[normalizedShape(this.#state.tables) ?? 'S1']}).`,
-      );
-  }
+function throwError(error: Error): never {
+  throw error;
+}
 
-  #native(ref: ModelRef): NativeStatements {
-    if (ref.kind !== 'per-model') throw schemaMismatch(ref, 'writing to it');
-    let statements = this.#state.statements.get(ref.safeName);
-    if (!statements) this.#state.statements.set(ref.safeName, (statements = nativeStatements(this.#state.executor.dialect, ref.safeName)));
-    return statements;
-  }
+/** The model's write statements; `SCHEMA_MISMATCH` for layouts this Monitor reads but does not write. */
+function requireWrites(model: ResolvedModel): NativeWrites {
+  const { layout } = model;
+  if (model.sharesTablesWith !== undefined)
+    throw new MonitorError(
+      'SCHEMA_MISMATCH',
+      `Model ${describeValue(model.name)} is mapped to the tables of model ${describeValue(model.sharesTablesWith)} (two mapping rows share safe name ${layout.safeName}); refusing to write to them.`,
+      { model: model.name, value: layout.safeName },
+    );
+  if (!layout.writes)
+    throw new MonitorError(
+      'SCHEMA_MISMATCH',
+      `Model ${describeValue(model.name)} is stored in layout ${SHAPE_NAMES[layout.shape]}, which this Monitor reads but does not support writing to it.`,
+      { model: model.name, value: layout.shape },
+    );
+  return layout.writes;
 }
 
 async function lastInsertId(session: Session): Promise<number> {
   return Number((await session.query(session.dialect.lastInsertIdQuery))[0]?.id);
 }
 
-async function loadTables(session: Session): Promise<TableColumns> {
-  return tableColumns(await session.query(session.dialect.columnsQuery));
+function toRunTime(row: Record<string, SqlValue>): ModelRunTime {
+  return { id: num(row.id), startTime: num(row.start_time), endTime: num(row.end_time) };
 }
 
-function perModelRef(tables: TableColumns, name: string, safeName: string): ModelRef {
-  return { kind: 'per-model', name, safeName, shape: perModelShape(tables, safeName).shape };
+function toRequest(row: Record<string, SqlValue>): ModelRequest {
+  return {
+    id: num(row.id),
+    timestamp: num(row.timestamp),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    cacheN: num(row.cache_n),
+    promptN: num(row.prompt_n),
+  };
 }
 
-function checkWindow(options: SummaryOptions): Window {
+function checkWindow(options: SummaryOptions | { from?: number; to?: number }): Window {
   if (typeof options !== 'object' || options === null)
     throw new MonitorError('INVALID_INPUT', `Invalid options: got ${describeValue(options)}.`, { value: options });
   const from = options.from === undefined ? null : checkTime(undefined, 'from', options.from);
@@ -877,22 +694,3 @@ function checkWindow(options: SummaryOptions): Window {
     throw new MonitorError('INVALID_INPUT', `Invalid window: to (${to}) is before from (${from}).`, { value: { from, to } });
   return { from, to };
 }
-
-function toInfo(ref: ModelRef): ModelInfo {
-  return {
-    name: ref.name,
-    safeName: ref.kind === 'per-model' ? ref.safeName : null,
-    shape: ref.shape,
-    writable: ref.kind === 'per-model' && isWritableShape(ref.shape),
-  };
-}
-
-function schemaMismatch(ref: ModelRef, action: string): MonitorError {
-  return new MonitorError(
-    'SCHEMA_MISMATCH',
-    `Model ${describeValue(ref.name)} is stored in layout ${SHAPE_NAMES[ref.shape]}, which this Monitor reads but does not support ${action}.`,
-    { model: ref.name, value: ref.shape },
-  );
-}
-
-

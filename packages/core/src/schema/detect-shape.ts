@@ -1,6 +1,9 @@
+import type { Dialect } from '../driver/dialect.js';
 import type { Row } from '../driver/driver.js';
 import type { Shape } from '../monitor/types.js';
-import { type CacheColumn, MAPPING_TABLE, PROGRAM_RUNTIME_TABLE, modelTableNames } from './native.js';
+import type { ModelLayout } from './layouts/layout.js';
+import { legacyLayout } from './layouts/legacy.js';
+import { type CacheColumn, MAPPING_TABLE, PER_MODEL_TABLE, PROGRAM_RUNTIME_TABLE, modelTableNames, nativeLayout } from './layouts/native.js';
 
 /**
  * Which layout a file (and each model in it) has, decided only from table names and their columns
@@ -34,7 +37,7 @@ export function normalizedShape(tables: TableColumns): NormalizedShape | null {
 /** Whether the file holds anything a monitor wrote (any version). */
 export function isMonitorDatabase(tables: TableColumns): boolean {
   if (tables.has(MAPPING_TABLE) || tables.has(PROGRAM_RUNTIME_TABLE) || normalizedShape(tables)) return true;
-  return [...tables.keys()].some((name) => /^model_[0-9a-f]{16}_(runtime|requests|tier_pricing|hourly_price|billing_method)$/.test(name));
+  return [...tables.keys()].some((name) => PER_MODEL_TABLE.test(name));
 }
 
 export interface PerModelShape {
@@ -71,6 +74,12 @@ export function perModelShape(tables: TableColumns, safeName: string): PerModelS
 /** Shapes this Monitor writes: the seed layout and its cache-column additions. */
 export function isWritableShape(shape: Shape): boolean {
   return shape === 'S1' || shape === 'S2' || shape === 'S3';
+}
+
+/** The layout of a model stored in per-model tables: native (S1–S3) or legacy (S4, S5). */
+export function perModelLayout(d: Dialect, tables: TableColumns, safeName: string): ModelLayout {
+  const detected = perModelShape(tables, safeName);
+  return isWritableShape(detected.shape) ? nativeLayout(d, safeName, detected, tables) : legacyLayout(d, safeName, detected, tables);
 }
 
 export const SHAPE_NAMES: Record<Shape, string> = {

@@ -1,27 +1,11 @@
-import { MonitorError, describeValue } from '../errors.js';
-import type { ModelBilling, TierInput, TierPricing, TierWindow } from '../monitor/types.js';
-import { checkBoolean, checkCount, checkPrice, checkTier, checkTokens } from '../monitor/validate.js';
+import { MonitorError } from '../errors.js';
+import type { ModelBilling, TierPricing, TierWindow } from '../monitor/types.js';
 
 /**
  * How a request is priced (SPEC §4). Tiers are chosen in SQL by a CASE expression built here (first
  * match in tier-index order wins), and the cost of a group of requests priced at one tier is linear in
  * their token sums, so it is computed from the sums the SQL returns.
  */
-
-/** A 2-D tier window to price with; the cache fields default to no cache support. */
-export type TierWindowInput = Omit<TierWindow, 'supportCache' | 'cacheWritePrice' | 'cacheReadPrice'> &
-  Partial<Pick<TierWindow, 'supportCache' | 'cacheWritePrice' | 'cacheReadPrice'>>;
-
-/** A what-if override of a model's billing: any subset of what `getModelBilling` returns. Never written. */
-export interface PricingOverride {
-  useTierPricing?: boolean;
-  hourlyPrice?: number;
-  tierPricing?: readonly TierInput[] | readonly TierPricing[];
-  tierWindows?: readonly TierWindowInput[];
-}
-
-/** Per model name. */
-export type PricingOverrides = Readonly<Record<string, PricingOverride>>;
 
 /** The token sums of a group of requests priced at one tier. */
 export interface TokenSums {
@@ -45,7 +29,11 @@ export function tierPlan(billing: ModelBilling): TierPlan {
     : { kind: 'ranges', tiers: [...billing.tierPricing].sort((a, b) => a.tierIndex - b.tierIndex) };
 }
 
-const int = (n: number) => String(Math.trunc(n));
+/** A validated token count or tier index as SQL text (they were checked to be safe integers when read or given). */
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new MonitorError('DRIVER', `Internal error: a tier bound ${n} reached SQL unchecked.`, { value: n });
+  return String(n);
+}
 
 /**
  * A SQL expression giving the tier index of a request from its `input_tokens` / `output_tokens`
@@ -70,6 +58,30 @@ export function tierCaseSql(plan: TierPlan): string {
   return arms.length === 0 ? 'NULL' : `CASE ${arms.join(' ')} ELSE NULL END`;
 }
 
+/**
+ * Whether two billings assign every request to the same tier: the same kind of tiers with the same
+ * indexes and bounds (prices and the billing method may differ). When they do, a scan made with one
+ * can be priced with the other.
+ */
+export function sameTierAssignment(a: ModelBilling, b: ModelBilling): boolean {
+  const pa = tierPlan(a);
+  const pb = tierPlan(b);
+  if (pa.kind !== pb.kind || pa.tiers.length !== pb.tiers.length) return false;
+  if (pa.kind === 'ranges') {
+    const tb = pb.tiers as TierPricing[];
+    return pa.tiers.every((t, i) => t.tierIndex === tb[i]!.tierIndex && t.startTokens === tb[i]!.startTokens && t.endTokens === tb[i]!.endTokens);
+  }
+  const tb = pb.tiers as TierWindow[];
+  return pa.tiers.every(
+    (t, i) =>
+      t.tierIndex === tb[i]!.tierIndex &&
+      t.minInputTokens === tb[i]!.minInputTokens &&
+      t.maxInputTokens === tb[i]!.maxInputTokens &&
+      t.minOutputTokens === tb[i]!.minOutputTokens &&
+      t.maxOutputTokens === tb[i]!.maxOutputTokens,
+  );
+}
+
 /** The cost of requests priced at one tier, from their sums. */
 export function tierCost(plan: TierPlan, tierIndex: number, sums: TokenSums): number {
   if (plan.kind === 'ranges') {
@@ -83,68 +95,6 @@ export function tierCost(plan: TierPlan, tierIndex: number, sums: TokenSums): nu
   if (tier.supportCache)
     return (sums.cacheN * tier.cacheReadPrice + sums.promptN * (tier.inputPrice + tier.cacheWritePrice) + sums.outputTokens * tier.outputPrice) / 1e6;
   return (sums.inputTokens * tier.inputPrice + sums.outputTokens * tier.outputPrice) / 1e6;
-}
-
-function checkWindow(model: string, input: unknown): TierWindow {
-  if (typeof input !== 'object' || input === null)
-    throw new MonitorError('INVALID_INPUT', `Invalid tier window for model ${describeValue(model)}: got ${describeValue(input)}.`, { model, value: input });
-  const w = input as Record<string, unknown>;
-  const bound = (what: string, value: unknown) => (value === -1 ? -1 : checkTokens(model, `${what} (or -1 for unbounded)`, value));
-  return {
-    tierIndex: checkCount('tierIndex', w.tierIndex, model),
-    minInputTokens: checkTokens(model, 'minInputTokens', w.minInputTokens),
-    maxInputTokens: bound('maxInputTokens', w.maxInputTokens),
-    minOutputTokens: checkTokens(model, 'minOutputTokens', w.minOutputTokens),
-    maxOutputTokens: bound('maxOutputTokens', w.maxOutputTokens),
-    inputPrice: checkPrice(model, 'inputPrice', w.inputPrice),
-    outputPrice: checkPrice(model, 'outputPrice', w.outputPrice),
-    supportCache: w.supportCache === undefined ? false : checkBoolean(model, 'supportCache', w.supportCache),
-    cacheWritePrice: w.cacheWritePrice === undefined ? 0 : checkPrice(model, 'cacheWritePrice', w.cacheWritePrice),
-    cacheReadPrice: w.cacheReadPrice === undefined ? 0 : checkPrice(model, 'cacheReadPrice', w.cacheReadPrice),
-  };
-}
-
-function noDuplicates(model: string, indexes: number[]): void {
-  const seen = new Set<number>();
-  for (const index of indexes) {
-    if (seen.has(index))
-      throw new MonitorError('DUPLICATE_TIER', `What-if pricing for model ${describeValue(model)} has tier ${index} twice.`, { model, value: index });
-    seen.add(index);
-  }
-}
-
-/** The billing a query uses: the stored settings with the override (validated) laid over them. */
-export function effectiveBilling(model: string, stored: ModelBilling | null, override: PricingOverride | undefined): ModelBilling {
-  const base: ModelBilling = stored ?? { useTierPricing: true, hourlyPrice: 0, tierPricing: [] };
-  if (override === undefined) return base;
-  if (typeof override !== 'object' || override === null)
-    throw new MonitorError('INVALID_INPUT', `Invalid what-if pricing for model ${describeValue(model)}: got ${describeValue(override)}.`, {
-      model,
-      value: override,
-    });
-  const result: ModelBilling = {
-    useTierPricing: override.useTierPricing === undefined ? base.useTierPricing : checkBoolean(model, 'useTierPricing', override.useTierPricing),
-    hourlyPrice: override.hourlyPrice === undefined ? base.hourlyPrice : checkPrice(model, 'hourlyPrice', override.hourlyPrice),
-    tierPricing: base.tierPricing,
-    ...(base.tierWindows ? { tierWindows: base.tierWindows } : {}),
-  };
-  if (override.tierPricing !== undefined) {
-    if (!Array.isArray(override.tierPricing))
-      throw new MonitorError('INVALID_INPUT', `Invalid what-if tierPricing for model ${describeValue(model)}: expected an array.`, { model, value: override.tierPricing });
-    result.tierPricing = override.tierPricing.map((input) => {
-      const t = checkTier(model, input);
-      return { ...t, supportCache: t.supportCache ?? false, cacheHitPricePerMillion: t.cacheHitPricePerMillion ?? 0 };
-    });
-    noDuplicates(model, result.tierPricing.map((t) => t.tierIndex));
-    delete result.tierWindows;
-  }
-  if (override.tierWindows !== undefined) {
-    if (!Array.isArray(override.tierWindows))
-      throw new MonitorError('INVALID_INPUT', `Invalid what-if tierWindows for model ${describeValue(model)}: expected an array.`, { model, value: override.tierWindows });
-    result.tierWindows = override.tierWindows.map((w) => checkWindow(model, w));
-    noDuplicates(model, result.tierWindows.map((t) => t.tierIndex));
-  }
-  return result;
 }
 
 export interface TierProblem {

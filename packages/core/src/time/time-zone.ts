@@ -44,12 +44,12 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The runtime's own zone, the default for series. */
-export function defaultTimeZone(): string {
+/** The runtime's own zone (the machine's, or the browser's), the default for series. */
+export function localTimeZone(): string {
   return new Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
 }
 
-/** Validates a zone name (throws `INVALID_INPUT`) and returns it. */
+/** Validates an IANA zone name (throws `INVALID_INPUT` naming it) and returns it. */
 export function checkTimeZone(timeZone: unknown): string {
   if (typeof timeZone !== 'string' || timeZone.length === 0)
     throw new MonitorError('INVALID_INPUT', `Invalid timeZone: got ${describeValue(timeZone)} (expected an IANA name such as "Europe/Berlin").`, {

@@ -1,0 +1,263 @@
+import type { Session } from '../driver/executor.js';
+import { MonitorError, describeValue } from '../errors.js';
+import type { ModelInfo } from '../monitor/types.js';
+import { SHAPE_NAMES, type TableColumns, isMonitorDatabase, isWritableShape, normalizedShape, perModelLayout, perModelShape, tableColumns } from './detect-shape.js';
+import type { ModelLayout } from './layouts/layout.js';
+import {
+  MAPPING_TABLE,
+  PROGRAM_RUNTIME_TABLE,
+  USER_VERSION,
+  addCacheColumnSql,
+  coreTablesDdl,
+  mappingStatements,
+  modelTablesDdl,
+  requestsIndexDdl,
+  requestsIndexName,
+} from './layouts/native.js';
+import { normalizedLayout, normalizedModels } from './layouts/normalized.js';
+import { getSafeModelName } from './safe-name.js';
+
+/** A registered model and the layout its data is stored in. */
+export interface ResolvedModel {
+  readonly name: string;
+  readonly layout: ModelLayout;
+  /**
+   * Set when an earlier mapping row names the same tables (a file without the UNIQUE constraint on
+   * `safe_name`): those tables are that model's, so this one is left out of reports and never written.
+   */
+  readonly sharesTablesWith?: string;
+}
+
+export function modelInfo(model: ResolvedModel): ModelInfo {
+  return { name: model.name, safeName: model.layout.safeName, shape: model.layout.shape, writable: model.layout.writes !== null };
+}
+
+/** A model whose tables all exist and belong to it: what reports read and writes may touch. */
+export function isComplete(model: ResolvedModel): boolean {
+  return model.layout.missingTables.length === 0 && model.sharesTablesWith === undefined;
+}
+
+/**
+ * What a Monitor knows about the database's structure: its tables and columns, the models resolved so
+ * far (with their layouts and prepared statements), and which models it has brought up to the native
+ * layout. Everything cached here is invalidated explicitly: `reload` after any DDL or when a statement
+ * finds a table gone, `forget` when a write failed. Registration and upgrades live here too.
+ */
+export class Catalog {
+  #tables: TableColumns = new Map();
+  readonly #models = new Map<string, ResolvedModel>();
+  /** Safe names brought up to the native layout (cache columns, index) since the Monitor opened. */
+  readonly #upgraded = new Set<string>();
+
+  get tables(): TableColumns {
+    return this.#tables;
+  }
+
+  /** Reads the tables and columns again and drops every resolved model (their layouts depend on them). */
+  async reload(session: Session): Promise<void> {
+    this.#tables = tableColumns(await session.query(session.dialect.columnsQuery));
+    this.#models.clear();
+  }
+
+  forget(name: string): void {
+    this.#models.delete(name);
+  }
+
+  get isMonitorDatabase(): boolean {
+    return isMonitorDatabase(this.#tables);
+  }
+
+  get hasProgramRuntime(): boolean {
+    const columns = this.#tables.get(PROGRAM_RUNTIME_TABLE);
+    return Boolean(columns?.has('start_time') && columns.has('end_time'));
+  }
+
+  /** Refuses program-runtime calls on files without the seed's `program_runtime` (S7). */
+  requireProgramRuntime(): void {
+    if (!this.hasProgramRuntime)
+      throw new MonitorError(
+        'SCHEMA_MISMATCH',
+        `This file has no ${PROGRAM_RUNTIME_TABLE} table of the seed's layout (its layout is ${SHAPE_NAMES[normalizedShape(this.#tables) ?? 'S1']}).`,
+      );
+  }
+
+  /**
+   * A model resolved earlier, ready for the fast write path: writable and already upgraded. Undefined
+   * when it must go through `resolve` (not cached, another layout, or not yet upgraded).
+   */
+  cachedWritable(name: string): ResolvedModel | undefined {
+    const model = this.#models.get(name);
+    return model && model.layout.writes && isComplete(model) && this.#upgraded.has(model.layout.safeName!) ? model : undefined;
+  }
+
+  /** Finds a registered model: the mapping table first, then the normalized `models` table. */
+  async resolve(session: Session, name: string): Promise<ResolvedModel | null> {
+    const cached = this.#models.get(name);
+    if (cached) return cached;
+    let model: ResolvedModel | null = null;
+    if (this.#tables.has(MAPPING_TABLE)) {
+      const [row] = await session.query(mappingStatements(session.dialect).lookupWithOwner, [name]);
+      if (row) {
+        const safeName = String(row.safe_name);
+        const owner = String(row.owner);
+        // tables another process created since the last reload
+        if (perModelShape(this.#tables, safeName).missingTables.length > 0) await this.reload(session);
+        model = { name, layout: perModelLayout(session.dialect, this.#tables, safeName), ...(owner !== name ? { sharesTablesWith: owner } : {}) };
+      }
+    }
+    const normalized = normalizedShape(this.#tables);
+    if (!model && normalized) {
+      const [row] = await session.query(normalizedModels.lookup, [name]);
+      if (row) model = { name, layout: normalizedLayout(normalized, name, Number(row.id)) };
+    }
+    if (model) this.#models.set(name, model);
+    return model;
+  }
+
+  /** Every model: the mapping table's in id order, then the normalized `models` table's not already listed. */
+  async list(session: Session): Promise<ResolvedModel[]> {
+    await this.reload(session);
+    const models: ResolvedModel[] = [];
+    const seen = new Set<string>();
+    if (this.#tables.has(MAPPING_TABLE)) {
+      const owners = new Map<string, string>();
+      for (const row of await session.query(mappingStatements(session.dialect).list)) {
+        const name = String(row.original_name);
+        const safeName = String(row.safe_name);
+        const owner = owners.get(safeName);
+        if (owner === undefined) owners.set(safeName, name);
+        seen.add(name);
+        models.push({ name, layout: perModelLayout(session.dialect, this.#tables, safeName), ...(owner !== undefined ? { sharesTablesWith: owner } : {}) });
+      }
+    }
+    const normalized = normalizedShape(this.#tables);
+    if (normalized)
+      for (const row of await session.query(normalizedModels.list)) {
+        const name = String(row.original_name);
+        if (!seen.has(name)) models.push({ name, layout: normalizedLayout(normalized, name, Number(row.id)) });
+      }
+    for (const model of models) if (!this.#models.has(model.name)) this.#models.set(model.name, model);
+    return models;
+  }
+
+  /**
+   * Creates the seed's core tables in an empty (or per-model-only) database, upgrades every seed-layout
+   * model, registers `models`, and marks the file as ours when anything changed. Runs in the opening
+   * write transaction.
+   */
+  async initialise(session: Session, models: readonly string[]): Promise<void> {
+    await this.reload(session);
+    let changed = false;
+    if (!normalizedShape(this.#tables) || this.#tables.has(MAPPING_TABLE)) {
+      if (!this.#tables.has(MAPPING_TABLE) || !this.#tables.has(PROGRAM_RUNTIME_TABLE)) {
+        await lockSchema(session);
+        for (const ddl of coreTablesDdl(session.dialect)) await session.run(ddl);
+        await this.reload(session);
+        changed = true;
+      }
+    }
+    if (this.#tables.has(MAPPING_TABLE))
+      for (const row of await session.query(mappingStatements(session.dialect).list))
+        changed = (await this.#upgrade(session, String(row.safe_name))) || changed;
+    for (const name of models) changed = (await this.register(session, name)).created || changed;
+    if (changed) await this.#markUpgraded(session);
+  }
+
+  /**
+   * Resolves a model inside a write transaction, as it is now: the mapping row is looked up again (the
+   * original may have deleted the model since it was cached), and a seed-layout model another process
+   * created is upgraded before the first write.
+   */
+  async resolveForWrite(session: Session, name: string): Promise<ResolvedModel | null> {
+    this.#models.delete(name);
+    const model = await this.resolve(session, name);
+    if (model?.layout.writes && isComplete(model) && !this.#upgraded.has(model.layout.safeName!)) {
+      // the layout as it is now, inside this write transaction: another process may have upgraded it
+      await this.reload(session);
+      if (await this.#upgrade(session, model.layout.safeName!)) await this.#markUpgraded(session);
+      this.#upgraded.add(model.layout.safeName!);
+      return this.resolve(session, name);
+    }
+    return model;
+  }
+
+  /** Registers a model in the native layout if absent; `created` says whether anything was written. */
+  async register(session: Session, name: string): Promise<{ model: ResolvedModel; created: boolean }> {
+    let existing = await this.resolveForWrite(session, name);
+    if (existing && (isComplete(existing) || existing.sharesTablesWith !== undefined)) return { model: existing, created: false };
+    if (await lockSchema(session)) {
+      // another process may have registered it while we waited for the lock: look again
+      await this.reload(session);
+      existing = await this.resolveForWrite(session, name);
+      if (existing && isComplete(existing)) return { model: existing, created: false };
+    }
+    const normalized = normalizedShape(this.#tables);
+    if (!existing && normalized && !this.#tables.has(MAPPING_TABLE))
+      throw new MonitorError(
+        'SCHEMA_MISMATCH',
+        `Cannot register model ${describeValue(name)}: this file uses layout ${SHAPE_NAMES[normalized]}, which this Monitor reads but does not write.`,
+        { model: name },
+      );
+    if (!existing && name.includes('\u0000'))
+      throw new MonitorError('INVALID_INPUT', `Invalid model name ${describeValue(name)}: it contains a NUL character, which not every engine can store.`, {
+        model: name,
+        value: name,
+      });
+    const d = session.dialect;
+    const safeName = getSafeModelName(name);
+    // A mapping row whose tables are gone (a half-deleted model) gets its tables back.
+    if (!existing) await session.run(mappingStatements(d).insert, [name, safeName]);
+    for (const ddl of modelTablesDdl(d, safeName)) await session.run(ddl);
+    await this.reload(session);
+    const writes = perModelLayout(d, this.#tables, safeName).writes!;
+    const count = async (sql: string) => Number((await session.query(sql))[0]?.n ?? 0);
+    if ((await count(writes.hasDefaultTier)) === 0) await session.run(writes.insertDefaultTier);
+    if ((await count(writes.hasHourlyPrice)) === 0) await session.run(writes.insertDefaultHourlyPrice);
+    if ((await count(writes.hasBillingMethod)) === 0) await session.run(writes.insertDefaultBillingMethod);
+    await this.#upgrade(session, safeName);
+    this.#upgraded.add(safeName);
+    await this.#markUpgraded(session);
+    const model = await this.resolve(session, name);
+    return { model: model!, created: true };
+  }
+
+  /** After `deleteModelTables` committed: the model and its tables are gone. */
+  dropped(model: ResolvedModel): void {
+    this.#models.delete(model.name);
+    const safeName = model.layout.safeName;
+    if (safeName === null) return;
+    this.#upgraded.delete(safeName);
+    for (const table of [...this.#tables.keys()]) if (table.startsWith(`${safeName}_`)) this.#tables.delete(table);
+  }
+
+  /**
+   * Brings a seed-layout model (S1, S2) up to the native layout: the cache columns (with defaults, so
+   * the seed's code keeps working) and the requests index. Resolves true when it changed anything.
+   */
+  async #upgrade(session: Session, safeName: string): Promise<boolean> {
+    const shape = perModelShape(this.#tables, safeName);
+    if (!isWritableShape(shape.shape) || shape.missingTables.length > 0) return false;
+    this.#upgraded.add(safeName);
+    for (const { table, column } of shape.missingColumns) await session.run(addCacheColumnSql(session.dialect, table, column));
+    const indexes = new Set((await session.query(session.dialect.indexesQuery)).map((row) => String(row.index_name)));
+    const addIndex = !indexes.has(requestsIndexName(safeName));
+    if (addIndex) await session.run(requestsIndexDdl(session.dialect, safeName));
+    if (shape.missingColumns.length === 0 && !addIndex) return false;
+    await this.reload(session);
+    return true;
+  }
+
+  /** Marks the file as created or upgraded by this project (`PRAGMA user_version`), and reloads the layout. */
+  async #markUpgraded(session: Session): Promise<void> {
+    const userVersion = session.dialect.userVersion;
+    if (userVersion) await session.run(userVersion.set(USER_VERSION));
+    await this.reload(session);
+  }
+}
+
+/** Waits until no other connection changes the schema (`Dialect.schemaLock`); false when the engine needs no such lock. */
+async function lockSchema(session: Session): Promise<boolean> {
+  const lock = session.dialect.schemaLock;
+  if (lock) await session.run(lock);
+  return lock !== null;
+}
