@@ -1,4 +1,4 @@
-import { Monitor, type MonitorOptions, type Series, type Summary, isMonitorError } from '@llm-monitor/core';
+import { Monitor, type MonitorOptions, type Series, type Summary, dataSpan, isMonitorError, rescanNeeded, seriesOf, summarize } from '@llm-monitor/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureBytes } from './fixtures.js';
 import type { DriverHarness } from './harness.js';
@@ -220,6 +220,126 @@ export function analyticsSuite(harness: DriverHarness): void {
       const session = await m.session();
       expect(session).toMatchObject({ startedAt: T0 + 1000, lastSeenAt: T0 + 1000, open: true });
       expect(session!.summary.total.inputTokens).toBe(7);
+    });
+
+    /** Every number of two summaries (or series) equal within 1e-9, whatever the nesting. */
+    function sameFigures(actual: unknown, expected: unknown, path = '$'): void {
+      if (typeof expected === 'number' && typeof actual === 'number') {
+        if (Math.abs(actual - expected) > 1e-9 * Math.max(1, Math.abs(expected))) throw new Error(`${path}: ${actual} instead of ${expected}`);
+        return;
+      }
+      if (typeof expected !== 'object' || expected === null) return expect(actual, path).toEqual(expected);
+      expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
+      for (const key of Object.keys(expected)) sameFigures((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key], `${path}.${key}`);
+    }
+
+    /** Three models over a day: tiered with cache, hourly with runs, and one the what-ifs reprice. */
+    async function day(): Promise<Monitor> {
+      const m = await fresh({ models: ['tiered', 'gpu', 'api'] });
+      await m.updateTierPricing('tiered', { tierIndex: 1, startTokens: 0, endTokens: 1000, inputPricePerMillion: 2, outputPricePerMillion: 4, supportCache: true, cacheHitPricePerMillion: 0.5 });
+      await m.addTierPricing('tiered', [2, 1001, 50_000, 1, 3]);
+      await m.updateBillingMethod('gpu', false);
+      await m.updateHourlyPrice('gpu', 3.6);
+      await m.updateTierPricing('api', [1, 0, -1, 1, 1]);
+      for (const [start, end] of [[T0 + 600, T0 + 9000], [T0 + 20_000, T0 + 20_000], [T0 + 30_000, T0 + 50_000]] as const) {
+        const run = await m.addModelRuntimeStart('gpu', start);
+        await m.updateModelRuntimeEnd('gpu', end, run);
+      }
+      const rows = (offset: number) => Array.from({ length: 40 }, (_, i) => [T0 + offset + i * 2017.5, 300 + ((i * 7919) % 90_000), 10 + i, (i * 37) % 500, 100] as const);
+      await m.addModelRequests('tiered', rows(0));
+      await m.addModelRequests('gpu', rows(450));
+      await m.addModelRequests('api', rows(901));
+      return m;
+    }
+
+    it('answers summaries and series of any grid-aligned part of an aggregation exactly as the Monitor does', async () => {
+      const m = await day();
+      const whole = await m.aggregate({ from: T0, to: T0 + 86_400 });
+      expect(whole.models.map((x) => x.name)).toEqual(['tiered', 'gpu', 'api']);
+      for (const [from, to] of [[T0, T0 + 86_400], [T0 + 900, T0 + 9900], [T0 + 3600 * 5, T0 + 3600 * 14], [T0 + 29_700, T0 + 29_700]]) {
+        const { from: _f, to: _t, ...fromScan } = summarize(whole, { from, to });
+        const { from: _g, to: _u, ...direct } = await m.summary({ from, to });
+        sameFigures(fromScan, direct);
+      }
+      sameFigures(seriesOf(whole, { bucket: 'hour', timeZone: 'Asia/Kathmandu' }), await m.series({ from: T0, to: T0 + 86_400, bucket: 'hour', timeZone: 'Asia/Kathmandu' }));
+      sameFigures(seriesOf(whole, { from: T0 + 7200, bucket: 'day', timeZone: 'UTC' }), await m.series({ from: T0 + 7200, to: T0 + 86_400, bucket: 'day', timeZone: 'UTC' }));
+      sameFigures(summarize(whole, { models: ['gpu'] }).total, (await m.summary({ from: T0, to: T0 + 86_400, models: ['gpu'] })).total);
+      expect(dataSpan(whole)).toEqual({ first: T0, last: T0 + 901 + 39 * 2017.5 }); // the last request of 'api'
+      // an open window reports the data's own span
+      const all = await m.aggregate();
+      sameFigures(summarize(all), await m.summary());
+      sameFigures(seriesOf(all, { bucket: 'hour', timeZone: 'UTC' }), await m.series({ bucket: 'hour', timeZone: 'UTC' }));
+    });
+
+    it('reprices an aggregation for price-only what-ifs and says when a what-if needs a new scan', async () => {
+      const m = await day();
+      const whole = await m.aggregate({ from: T0, to: T0 + 86_400 });
+      const priceOnly = {
+        tiered: { tierPricing: [[1, 0, 1000, 5, 5, true, 1], [2, 1001, 50_000, 0.5, 9]] as const },
+        gpu: { useTierPricing: true },
+        api: { useTierPricing: false, hourlyPrice: 99 },
+      };
+      expect(rescanNeeded(whole, priceOnly)).toEqual([]);
+      sameFigures(summarize(whole, { pricing: priceOnly }).models, (await m.summary({ from: T0, to: T0 + 86_400, pricing: priceOnly })).models);
+      sameFigures(
+        seriesOf(whole, { bucket: 'hour', timeZone: 'UTC', pricing: priceOnly }),
+        await m.series({ from: T0, to: T0 + 86_400, bucket: 'hour', timeZone: 'UTC', pricing: priceOnly }),
+      );
+      const newBounds = { tiered: { tierPricing: [[1, 0, 2000, 1, 1]] as const } };
+      expect(rescanNeeded(whole, newBounds)).toEqual(['tiered']);
+      const refused = (() => {
+        try {
+          return summarize(whole, { pricing: newBounds });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(isMonitorError(refused, 'INVALID_INPUT')).toBe(true);
+      expect((refused as Error).message).toContain('"tiered"');
+      // scanned with the new bounds, the same what-if prices as the Monitor does
+      const rescanned = await m.aggregate({ from: T0, to: T0 + 86_400, pricing: newBounds });
+      sameFigures(summarize(rescanned).models, (await m.summary({ from: T0, to: T0 + 86_400, pricing: newBounds })).models);
+      // the stored prices come back with an empty override... but not from a scan with other bounds
+      expect(rescanNeeded(rescanned, {})).toEqual([]);
+      expect(() => summarize(rescanned, { pricing: {} })).toThrow(/changes which tier prices a request/);
+    });
+
+    it('refuses parts of an aggregation it cannot answer exactly: off the 15-minute grid, outside the scan, unknown models', async () => {
+      const m = await day();
+      const whole = await m.aggregate({ from: T0, to: T0 + 86_400 });
+      for (const options of [{ from: T0 + 60 }, { to: T0 + 86_400 + 900 }, { from: T0 - 900 }])
+        expect(() => summarize(whole, options)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+      expect(() => summarize(whole, { models: ['nope'] })).toThrow(expect.objectContaining({ code: 'UNKNOWN_MODEL' }));
+      expect(() => summarize(whole, { pricing: { nope: {} } })).toThrow(expect.objectContaining({ code: 'UNKNOWN_MODEL' }));
+      // a summary's own scan (not by slot) answers only its window
+      const onlyApi = await m.aggregate({ models: ['api'] });
+      expect(onlyApi.models.map((x) => x.name)).toEqual(['api']);
+    });
+
+    it('keeps models named like Object.prototype members apart in every report (constructor, __proto__, toString)', async () => {
+      const names = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+      const m = await fresh({ models: names });
+      for (const [i, name] of names.entries()) await m.addModelRequest(name, [T0 + i * 60, 1000 * (i + 1), 10]);
+      const s = await m.summary({ pricing: { constructor: { hourlyPrice: 1 } } });
+      expect(s.models.map((x) => [x.name, x.inputTokens])).toEqual(names.map((name, i) => [name, 1000 * (i + 1)]));
+      const series = await m.series({ bucket: 'hour', timeZone: 'UTC' });
+      const bucket = series.buckets[0]!;
+      expect(Object.keys(bucket.models).sort()).toEqual([...names].sort());
+      expect(Object.values(bucket.models).reduce((n, u) => n + u.requests, 0)).toBe(bucket.total.requests);
+      expect(bucket.models['__proto__']!.inputTokens).toBe(2000);
+      expect(JSON.parse(JSON.stringify(bucket.models))['__proto__'].inputTokens).toBe(2000);
+    });
+
+    it('sums token counts up to Number.MAX_SAFE_INTEGER per request without overflowing', async () => {
+      const m = await fresh({ models: ['huge'] });
+      await m.updateTierPricing('huge', [1, 0, -1, 1, 1]);
+      await m.addModelRequests('huge', Array.from({ length: 1100 }, (_, i) => [T0 + i, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] as const));
+      const s = await m.summary();
+      expect(s.total.requests).toBe(1100);
+      close(s.total.inputTokens, 1100 * Number.MAX_SAFE_INTEGER);
+      close(s.total.cost, (2 * 1100 * Number.MAX_SAFE_INTEGER) / 1e6);
+      const series = await m.series({ bucket: 'day', timeZone: 'UTC' });
+      close(seriesCost(series), s.total.cost);
     });
 
     withFiles("agrees with totals computed by hand from seed-v1-dev's rows", async () => {

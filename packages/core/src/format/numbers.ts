@@ -2,8 +2,8 @@ import { MonitorError, describeValue } from '../errors.js';
 
 /**
  * How numbers are shown, the same in the CLI and the analyzer: thousands separators, and as many
- * decimals as the magnitude needs. Costs show cents from 1 up and three significant digits below
- * (`1,234.57`, `61.37`, `0.0731`, `0.000123`); a column of costs shares one decimal count
+ * decimals as the magnitude needs. Costs show cents from 0.1 up and three significant digits below
+ * (`1,234.57`, `61.37`, `0.50`, `0.0731`, `0.000123`); a column of costs shares one decimal count
  * ({@link costDecimals}) so its points line up. Machine outputs (JSON, CSV) keep full precision instead.
  */
 
@@ -17,17 +17,17 @@ function numberFormat(key: string, options: Intl.NumberFormatOptions): Intl.Numb
   return f;
 }
 
-/** Decimals that show `value` to three significant digits: 0 for integers, 2 from 1 up (cents), more below. */
+/** Decimals for `value`: cents from 0.1 up, three significant digits below (0.0731, 0.000123). */
 function decimalsFor(value: number): number {
   const abs = Math.abs(value);
   if (abs === 0 || !Number.isFinite(abs)) return 0;
-  if (abs >= 1) return 2;
-  return Math.min(MAX_DECIMALS, Math.max(2, 2 - Math.floor(Math.log10(abs))));
+  if (abs >= 0.1) return 2;
+  return Math.min(MAX_DECIMALS, 2 - Math.floor(Math.log10(abs)));
 }
 
 /**
- * A number with thousands separators: integers as such (`12,345`), others to three significant digits
- * or cents (`61.37`, `0.0731`), or with exactly `decimals` decimals.
+ * A number with thousands separators: integers as such (`12,345`), others with cents from 0.1 up and
+ * three significant digits below (`61.37`, `0.0731`), or with exactly `decimals` decimals.
  */
 export function formatNumber(value: number, options: { decimals?: number } = {}): string {
   if (!Number.isFinite(value)) return String(value);
@@ -35,7 +35,7 @@ export function formatNumber(value: number, options: { decimals?: number } = {})
   return numberFormat(`n${decimals}`, { minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(value);
 }
 
-/** One decimals count for a column of costs: at least 2, and enough for three significant digits of its smallest non-zero value. */
+/** One decimals count for a column of costs: at least 2, and enough for three significant digits of its smallest non-zero value below 0.1. */
 export function costDecimals(values: readonly number[]): number {
   let decimals = 2;
   for (const value of values) decimals = Math.max(decimals, decimalsFor(value));
@@ -43,7 +43,7 @@ export function costDecimals(values: readonly number[]): number {
 }
 
 /**
- * A cost: cents from 1 up, three significant digits below (or exactly `decimals`), with the currency's
+ * A cost: cents from 0.1 up, three significant digits below (or exactly `decimals`), with the currency's
  * symbol when a currency (an ISO 4217 code such as `USD`, `CNY`, `EUR`) is given, else none (the
  * original priced in the user's own currency, 元 by default).
  */
