@@ -3,7 +3,8 @@ import type { Session } from '../driver/executor.js';
 import type { ModelBilling, Shape } from '../monitor/types.js';
 import type { ResolvedModel } from '../schema/catalog.js';
 import { type StoredBilling, num } from '../schema/file-values.js';
-import { Conditions } from '../schema/layouts/layout.js';
+import type { Dialect } from '../driver/dialect.js';
+import { Conditions, type RequestSource } from '../schema/layouts/layout.js';
 import { type PricingOverride, effectiveBilling } from '../pricing/override.js';
 import { type TierPlan, tierCaseSql, tierPlan } from '../pricing/tiers.js';
 import { SLOT_SECONDS } from '../time/time-zone.js';
@@ -30,7 +31,11 @@ export interface SlotGroups {
   readonly length: number;
   /** The 15-minute slot (`floor(t / 900)`); NaN when the scan was not by slot (one group per tier). */
   readonly slot: Float64Array;
-  /** The tier index that prices these requests (whatever the billing method); NaN when no tier matches. */
+  /**
+   * The tier index that prices these requests (whatever the billing method); NaN when no tier matches;
+   * {@link UNUSABLE_ROWS} for rows whose stored values cannot be used (text, negative or fractional token
+   * counts, a text time): those are left out of every figure and counted as `unusableRequests`.
+   */
   readonly tier: Float64Array;
   readonly requests: Float64Array;
   readonly inputTokens: Float64Array;
@@ -106,8 +111,20 @@ function toGroups(rows: readonly Record<string, SqlValue>[]): SlotGroups {
   return { length: n, ...columns };
 }
 
+/** The `tier` of a group of rows whose stored values cannot be used. */
+export const UNUSABLE_ROWS = -1;
+
 /** A sum that cannot overflow: SQLite's integer SUM fails past 2^63, a sum of reals does not. */
 const total = (expression: string) => `SUM(${expression} * 1.0)`;
+
+/**
+ * True for a row whose values are usable: whole, non-negative token counts and a numeric time. SQLite
+ * keeps whatever another program stored (a text, -100, 1.5); PostgreSQL's typed columns make it always true.
+ */
+export function usableRequest(d: Dialect, source: RequestSource): string {
+  const columns = source.cacheColumns ? ['input_tokens', 'output_tokens', 'cache_n', 'prompt_n'] : ['input_tokens', 'output_tokens'];
+  return [`${source.time} = ${source.time} * 1.0`, ...columns.map((c) => `${c} = CAST(${c} AS ${d.types.integer}) AND ${c} >= 0`)].join(' AND ');
+}
 
 /**
  * Scans one model: its runs overlapping the window, then its requests in the window grouped by tier and,
@@ -147,7 +164,7 @@ export async function scanModel(
     // the S5–S7 cache formula needs the raw cache_n / prompt_n sums; the range tiers only the hits
     const columns = [
       `${slotted ? d.slot(source.time, SLOT_SECONDS) : 'NULL'} AS slot`,
-      `${tierCaseSql(plan)} AS tier`,
+      `CASE WHEN ${usableRequest(d, source)} THEN ${tierCaseSql(plan)} ELSE ${UNUSABLE_ROWS} END AS tier`,
       'COUNT(*) AS requests',
       `${total('input_tokens')} AS input_tokens`,
       `${total('output_tokens')} AS output_tokens`,

@@ -6,6 +6,7 @@ import { type TableColumns, normalizedShape } from '../schema/detect-shape.js';
 import { Conditions } from '../schema/layouts/layout.js';
 import { MAPPING_TABLE, PER_MODEL_TABLE, PROGRAM_RUNTIME_TABLE, programStatements } from '../schema/layouts/native.js';
 import { tierProblems } from '../pricing/tiers.js';
+import { usableRequest } from './aggregate.js';
 
 export interface ModelDescription extends ModelInfo {
   requests: number;
@@ -46,7 +47,13 @@ async function describeModel(session: Session, model: ResolvedModel): Promise<Mo
   const source = layout.requestSource;
   if (source.present) {
     const where = new Conditions(source.where, source.params);
-    requests = await count(session, `SELECT COUNT(*) AS n FROM ${source.table}${where.where}`, where.params);
+    const [row] = await session.query(
+      `SELECT COUNT(*) AS n, SUM(CASE WHEN ${usableRequest(session.dialect, source)} THEN 0 ELSE 1 END) AS unusable FROM ${source.table}${where.where}`,
+      where.params,
+    );
+    requests = Number(row?.n ?? 0);
+    const unusable = Number(row?.unusable ?? 0);
+    if (unusable > 0) problems.push(`${unusable} requests hold unusable values (text, negative or fractional token counts); every report leaves them out`);
   }
   const runSource = layout.runSource;
   if (runSource.present) {

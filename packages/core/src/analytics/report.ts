@@ -1,7 +1,7 @@
 import { MonitorError, describeValue } from '../errors.js';
 import type { ModelBilling, Shape } from '../monitor/types.js';
 import { checkTime } from '../monitor/validate.js';
-import { type Aggregation, type ModelAggregate, type SlotGroups, type Window, overlap } from './aggregate.js';
+import { type Aggregation, type ModelAggregate, type SlotGroups, UNUSABLE_ROWS, type Window, overlap } from './aggregate.js';
 import { type PricingOverrides, effectiveBilling, ownValue } from '../pricing/override.js';
 import { type TierPlan, sameTierAssignment, tierCost, tierPlan } from '../pricing/tiers.js';
 import { type Bucket, SLOT_SECONDS, bucketBoundaries } from '../time/time-zone.js';
@@ -25,6 +25,11 @@ export interface UsageTotals {
   tierCost: number;
   /** Runtime cost of hourly-billed models, clipped to the window. */
   hourlyCost: number;
+  /**
+   * Requests whose stored values cannot be used (text, negative or fractional token counts, a text time,
+   * as another program may have written them): left out of every other figure, never summed.
+   */
+  unusableRequests: number;
   /** Requests of tier-billed models that no tier matches: reported, never priced as free. */
   unpricedRequests: number;
   unpricedInputTokens: number;
@@ -121,6 +126,7 @@ export interface SeriesReportOptions extends ReportOptions {
 
 const ZERO_TOTALS: UsageTotals = {
   requests: 0,
+  unusableRequests: 0,
   inputTokens: 0,
   outputTokens: 0,
   cacheHitTokens: 0,
@@ -142,6 +148,7 @@ const ZERO_BUCKET: BucketUsage = { requests: 0, inputTokens: 0, outputTokens: 0,
 
 const SUMMED = [
   'requests',
+  'unusableRequests',
   'inputTokens',
   'outputTokens',
   'cacheHitTokens',
@@ -280,6 +287,10 @@ function summarizeModel(p: Priced, window: Window): ModelSummary {
   const totals: UsageTotals = { ...ZERO_TOTALS };
   const busySlots = new Set<number>();
   eachGroup(groups, window, (i) => {
+    if (groups.tier[i] === UNUSABLE_ROWS) {
+      totals.unusableRequests += groups.requests[i]!;
+      return;
+    }
     busySlots.add(groups.slot[i]!);
     totals.requests += groups.requests[i]!;
     totals.inputTokens += groups.inputTokens[i]!;
@@ -311,7 +322,11 @@ function summarizeModel(p: Priced, window: Window): ModelSummary {
   if (!billing.useTierPricing && p.hourlyKnown) totals.hourlyCost = (totals.runtimeSeconds * billing.hourlyPrice) / 3600;
   totals.cost = totals.tierCost + totals.hourlyCost;
   totals.costPerMillionTokens = costPerMillion(totals);
-  return { name: p.model.name, billingMethod: billing.useTierPricing ? 'tier' : 'hourly', shape: p.model.shape, ...totals, problems: p.problems };
+  const problems =
+    totals.unusableRequests > 0
+      ? [...p.problems, `${totals.unusableRequests} requests hold unusable values (text, negative or fractional token counts); they are left out of every figure`]
+      : p.problems;
+  return { name: p.model.name, billingMethod: billing.useTierPricing ? 'tier' : 'hourly', shape: p.model.shape, ...totals, problems };
 }
 
 /**
@@ -346,6 +361,7 @@ export function dataSpan(aggregation: Aggregation, models?: readonly string[]): 
   for (const m of aggregation.models) {
     if (wanted && !wanted.has(m.name)) continue;
     for (let i = 0; i < m.groups.length; i++) {
+      if (m.groups.tier[i] === UNUSABLE_ROWS) continue;
       first = Math.min(first, m.groups.firstAt[i]!);
       last = Math.max(last, m.groups.lastAt[i]!);
     }
@@ -405,6 +421,7 @@ export function seriesOf(aggregation: Aggregation, options: SeriesReportOptions)
     const { name, groups } = p.model;
     const usages = buckets.map((b) => (b.models[name] = { ...ZERO_BUCKET }));
     eachGroup(groups, window, (i) => {
+      if (groups.tier[i] === UNUSABLE_ROWS) return;
       const usage = usages[bucketOf(groups.slot[i]! * SLOT_SECONDS)]!;
       usage.requests += groups.requests[i]!;
       usage.inputTokens += groups.inputTokens[i]!;

@@ -28,7 +28,10 @@ const show = (value: SqlValue | undefined): string =>
 
 /** Reads one column of a row with a rule; a failure adds a problem and yields undefined. */
 class RowReader {
+  /** Values that make the row unusable. */
   readonly problems: string[] = [];
+  /** Values read with an interpretation worth saying (the row stays usable). */
+  readonly notes: string[] = [];
 
   constructor(
     private readonly row: Record<string, SqlValue>,
@@ -47,9 +50,12 @@ class RowReader {
     return this.#read(column, (n) => Number.isSafeInteger(n) && n >= 0, 'a token count');
   }
 
-  /** An upper bound: a token count, or -1 for unbounded; `float('inf')` is read as unbounded. */
+  /** An upper bound: a token count, or -1 for unbounded; `float('inf')` is read as unbounded (and said so). */
   bound(column: string): number | undefined {
-    if (this.row[column] === Number.POSITIVE_INFINITY) return -1;
+    if (this.row[column] === Number.POSITIVE_INFINITY) {
+      this.notes.push(`${this.where}: ${column} is Infinity, read as unbounded (-1)`);
+      return -1;
+    }
     return this.#read(column, (n) => n === -1 || (Number.isSafeInteger(n) && n >= 0), 'a token count or -1');
   }
 
@@ -80,7 +86,7 @@ function usableRangeTier(row: Record<string, SqlValue>, problems: string[]): Tie
   };
   if (tier.endTokens !== undefined && tier.startTokens !== undefined && tier.endTokens !== -1 && tier.endTokens < tier.startTokens)
     r.problems.push(`${tierWhere(row)}: end_tokens ${tier.endTokens} is below start_tokens ${tier.startTokens}, so it matches nothing`);
-  problems.push(...r.problems.map((p) => `${p}; the tier is not used`));
+  problems.push(...r.notes, ...r.problems.map((p) => `${p}; the tier is not used`));
   return r.problems.length === 0 ? (tier as TierPricing) : undefined;
 }
 
@@ -99,7 +105,7 @@ function usableTierWindow(row: Record<string, SqlValue>, problems: string[]): Ti
     cacheWritePrice: r.price('cache_write_price'),
     cacheReadPrice: r.price('cache_read_price'),
   };
-  problems.push(...r.problems.map((p) => `${p}; the tier is not used`));
+  problems.push(...r.notes, ...r.problems.map((p) => `${p}; the tier is not used`));
   return r.problems.length === 0 ? (tier as TierWindow) : undefined;
 }
 

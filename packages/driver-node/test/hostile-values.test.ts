@@ -1,0 +1,127 @@
+import { getSafeModelName, isMonitorError } from '@llm-monitor/core';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openMonitor } from '../src/index.js';
+import { tempPath } from './harness.js';
+import { ORIGINAL, originalInit } from './original.js';
+
+/**
+ * Values another program (the original, a hand edit) can leave in a file, written with the original's
+ * own statements: no value may stop a report, and none may be summed into a figure without a word.
+ */
+
+const T0 = 1_710_000_000;
+const close = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+
+function originalFile(models: string[]): { path: string; db: Database.Database } {
+  const path = tempPath('original');
+  const db = new Database(path);
+  originalInit(db, models);
+  return { path, db };
+}
+
+describe('values a file holds that no report may trust', () => {
+  it("prices around tiers the original stored with float('inf') and a text price, naming them", async () => {
+    const { path, db } = originalFile(['m']);
+    const q = getSafeModelName('m');
+    db.prepare(ORIGINAL.tierUpdate(q)).run(0, 1000, 1.0, 2.0, 1);
+    db.prepare(ORIGINAL.tierAdd(q)).run(2, 1001, Number.POSITIVE_INFINITY, 0.5, 1.0); // Python's float('inf')
+    db.prepare(ORIGINAL.tierAdd(q)).run(3, 0, 10, 'cheap', 1.0); // a text where a price belongs
+    for (const [i, input] of [500, 5000, 10_000_000].entries()) db.prepare(ORIGINAL.request(q)).run(T0 + i, input, 100);
+    db.close();
+
+    const monitor = await openMonitor(path, { readOnly: true });
+    const summary = await monitor.summary();
+    const m = summary.models[0]!;
+    // 500 → tier 1; 5000 and 10,000,000 → tier 2 (unbounded); tier 3 is left out, not inlined into SQL
+    close(m.tierCost, (500 * 1 + 100 * 2 + (5000 + 10_000_000) * 0.5 + 200 * 1) / 1e6);
+    expect(m.unpricedRequests).toBe(0);
+    expect(m.problems).toEqual([
+      'tier 2: end_tokens is Infinity, read as unbounded (-1)',
+      'tier 3: input_price_per_million is "cheap", not a price (a finite number >= 0); the tier is not used',
+    ]);
+    expect(summary.problems).toEqual(m.problems.map((p) => `model "m": ${p}`));
+    expect((await monitor.series({ bucket: 'hour', timeZone: 'UTC' })).buckets).toHaveLength(1);
+    expect((await monitor.describe()).models[0]!.problems).toEqual(expect.arrayContaining(m.problems));
+    // the getter shows what is stored
+    expect((await monitor.getModelBilling('m'))!.tierPricing.map((t) => t.endTokens)).toEqual([1000, Number.POSITIVE_INFINITY, 10]);
+    await monitor.close();
+  });
+
+  it('leaves negative, fractional and text token counts out of every figure and says how many', async () => {
+    const { path, db } = originalFile(['m']);
+    const q = getSafeModelName('m');
+    db.prepare(ORIGINAL.tierUpdate(q)).run(0, -1, 1.0, 1.0, 1);
+    db.prepare(ORIGINAL.request(q)).run(T0, 1000, 10);
+    db.prepare(ORIGINAL.request(q)).run(T0 + 1, -100_000_000, 0); // would be cost −100
+    db.prepare(ORIGINAL.request(q)).run(T0 + 2, 'many', 5);
+    db.prepare(ORIGINAL.request(q)).run(T0 + 3, 2.5, 5);
+    db.close();
+
+    const monitor = await openMonitor(path);
+    const summary = await monitor.summary();
+    expect(summary.total).toMatchObject({ requests: 1, unusableRequests: 3, inputTokens: 1000, outputTokens: 10 });
+    close(summary.total.cost, 1010 / 1e6);
+    expect(summary.problems).toEqual(['model "m": 3 requests hold unusable values (text, negative or fractional token counts); they are left out of every figure']);
+    const series = await monitor.series({ bucket: 'day', timeZone: 'UTC' });
+    close(series.buckets.reduce((sum, b) => sum + b.total.cost, 0), summary.total.cost);
+    expect((await monitor.describe()).models[0]!.problems).toContain('3 requests hold unusable values (text, negative or fractional token counts); every report leaves them out');
+    // our own writes next to them still work
+    await monitor.addModelRequest('m', [T0 + 10, 1, 1]);
+    expect((await monitor.summary()).total.requests).toBe(2);
+    await monitor.close();
+  });
+
+  it('counts tables that two mapping rows share once, and refuses writes through the second name', async () => {
+    const path = tempPath('shared');
+    const db = new Database(path);
+    // a file whose mapping table lacks the UNIQUE constraints (hand-made, or an older tool)
+    db.exec(`CREATE TABLE model_name_mapping (id INTEGER PRIMARY KEY AUTOINCREMENT, original_name TEXT NOT NULL, safe_name TEXT NOT NULL, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);
+      CREATE TABLE program_runtime (id INTEGER PRIMARY KEY AUTOINCREMENT, start_time REAL NOT NULL, end_time REAL NOT NULL);`);
+    const q = getSafeModelName('owner');
+    for (const sql of ORIGINAL.modelTables(q)) db.prepare(sql).run();
+    db.prepare(ORIGINAL.defaultTierInsert(q)).run();
+    db.prepare(ORIGINAL.hourlyInsert(q)).run();
+    db.prepare(ORIGINAL.methodInsert(q)).run();
+    db.prepare(ORIGINAL.mappingInsert).run('owner', q);
+    db.prepare(ORIGINAL.mappingInsert).run('impostor', q);
+    db.prepare(ORIGINAL.tierUpdate(q)).run(0, -1, 1.0, 1.0, 1);
+    db.prepare(ORIGINAL.request(q)).run(T0, 1_000_000, 0);
+    db.close();
+
+    const monitor = await openMonitor(path);
+    const summary = await monitor.summary();
+    expect(summary.models.map((m) => m.name)).toEqual(['owner']);
+    close(summary.total.cost, 1);
+    expect(summary.problems).toEqual([`model "impostor": its mapping row names the tables of model "owner"; left out`]);
+    const impostor = (await monitor.describe()).models.find((m) => m.name === 'impostor')!;
+    expect(impostor.problems[0]).toContain('names the tables of model "owner"');
+    const refused = await monitor.addModelRequest('impostor', [T0 + 1, 5, 5]).catch((e) => e);
+    expect(isMonitorError(refused, 'SCHEMA_MISMATCH')).toBe(true);
+    expect(refused.message).toContain('"impostor"');
+    expect((await monitor.summary()).total.requests).toBe(1);
+    await monitor.close();
+  });
+
+  it("notices the original deleting a model while recording: no acknowledged row ends in tables no mapping row names", async () => {
+    const path = tempPath('delete-race');
+    const monitor = await openMonitor(path, { models: ['busy'] });
+    await monitor.addModelRequest('busy', [T0, 1, 1]); // cached: later writes take the fast path
+    const original = new Database(path);
+    const q = getSafeModelName('busy');
+    // the original's delete_model_tables: the five DROPs commit, then the mapping row goes in its own commit
+    for (const sql of ORIGINAL.dropTables(q)) original.prepare(sql).run();
+    await monitor.addModelRequest('busy', [T0 + 1, 2, 2]); // lands between the two steps: the tables come back
+    original.prepare(ORIGINAL.mappingDelete).run('busy');
+    await monitor.addModelRequest('busy', [T0 + 2, 3, 3]); // the mapping row is gone: must not write into orphans
+    await monitor.addModelRequests('busy', [[T0 + 3, 4, 4]]);
+    original.close();
+
+    const requests = await monitor.getModelRequests('busy');
+    expect(requests.map((r) => r.inputTokens).sort()).toEqual([2, 3, 4]);
+    const description = await monitor.describe();
+    expect(description.problems).toEqual([]);
+    expect(description.models.map((m) => [m.name, m.requests])).toEqual([['busy', 3]]);
+    await monitor.close();
+  });
+});
