@@ -174,7 +174,7 @@ describe('export errors', () => {
     expectUsageError(await runBin(['export', 'requests', '--db', big, '--format', 'xml']), "argument 'xml' is invalid");
     expectUsageError(await runBin(['export', 'everything', '--db', big]));
     expectUsageError(await runBin(['export', 'requests', '--db', big, '--from', 'last tuesday']), '--from');
-    expectUserError(await runBin(['export', 'requests', '--db', big, '--from', '2024-02-01', '--to', '2024-01-01']), '--to is before --from');
+    expectUserError(await runBin(['export', 'requests', '--db', big, '--from', '2024-02-01', '--to', '2024-01-01']), '--to (2024-01-01 00:00:00) is before --from (2024-02-01 00:00:00)');
     const out = join(dir, 'exists.csv');
     await runBin(['export', 'requests', '--db', big, '--model', 'small, "quoted"', '--out', out]);
     expectUserError(await runBin(['export', 'requests', '--db', big, '--out', out]), 'exists.csv already exists (add --force');

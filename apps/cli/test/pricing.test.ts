@@ -95,10 +95,10 @@ describe('pricing set-tiers', () => {
       [[TIERS[0], { ...TIERS[1], startTokens: 40000 }, TIERS[2]], 'no tier covers 32769–39999 input tokens'],
       [[{ ...TIERS[0], startTokens: 100 }, TIERS[1], TIERS[2]], 'no tier covers 0–99 input tokens'],
       [[TIERS[0], TIERS[1]], 'no tier covers more than 131072 input tokens'],
-      [[TIERS[0], { ...TIERS[1], tierIndex: 1 }, TIERS[2]], 'tier index 1 appears twice'],
-      [[TIERS[0], { ...TIERS[1], endTokens: 100 }, TIERS[2]], 'tier 2 ends (100) before it starts (32769)'],
-      [[{ ...TIERS[0], inputPricePerMillion: -2 }], 'inputPricePerMillion must be a number >= 0'],
-      [[{ ...TIERS[0], inputPrice: 2 }], 'unknown field "inputPrice"'],
+      [[TIERS[0], { ...TIERS[1], tierIndex: 1 }, TIERS[2]], 'tier #2 tierIndex: Tier index 1 is used twice'],
+      [[TIERS[0], { ...TIERS[1], endTokens: 100 }, TIERS[2]], 'tier #2 endTokens: The last input token count (100) is below the first (32769)'],
+      [[{ ...TIERS[0], inputPricePerMillion: -2 }], 'tier #1 inputPricePerMillion: The input price per million tokens must be a finite number >= 0; got -2'],
+      [[{ ...TIERS[0], inputPrice: 2 }], 'Unknown field "inputPrice"'],
       [{ tiers: TIERS }, 'must be a JSON array of tiers'],
       [[], 'there are no tiers'],
       ['[{"tierIndex": 1,', 'is not valid JSON'],
@@ -197,9 +197,9 @@ describe('pricing export and import', () => {
       `model "${LLAMA}" tierPricing: tiers 1 and 2 overlap`,
     );
     expectUserError(await runBin(['pricing', 'import', writeJson('p2.json', { [DEEPSEEK]: good, 'new-model': good }), '--db', target]), 'unknown model "new-model"');
-    expectUserError(await runBin(['pricing', 'import', writeJson('p3.json', { [DEEPSEEK]: { hourlyPrice: 'cheap' } }), '--db', target]), 'hourlyPrice must be a number');
+    expectUserError(await runBin(['pricing', 'import', writeJson('p3.json', { [DEEPSEEK]: { hourlyPrice: 'cheap' } }), '--db', target]), 'hourlyPrice: The hourly price must be a finite number >= 0; got "cheap"');
     expectUserError(await runBin(['pricing', 'import', writeJson('p4.json', [good]), '--db', target]), 'must be a JSON object keyed by model name');
-    expectUserError(await runBin(['pricing', 'import', writeJson('p5.json', { [DEEPSEEK]: { ...good, price: 1 } }), '--db', target]), 'unknown field "price"');
+    expectUserError(await runBin(['pricing', 'import', writeJson('p5.json', { [DEEPSEEK]: { ...good, price: 1 } }), '--db', target]), 'price: Unknown field "price"');
     const s6 = copyFixture('normalized-v2-dev', dir, `s6-${++counter}.db`);
     const windows = join(dir, 'windows.json');
     await runBin(['pricing', 'export', windows, '--db', s6]);

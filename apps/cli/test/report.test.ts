@@ -151,7 +151,7 @@ describe('report --format csv parses back to the same rows', () => {
 });
 
 describe('report as a table', () => {
-  it('lists every model, a totals row, and costs to 6 significant digits', async () => {
+  it('lists every model, a totals row, and costs with one decimals count per column', async () => {
     const result = await runBin(['report', '--db', s1, '--tz', 'UTC']);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
@@ -243,7 +243,7 @@ describe('report errors', () => {
     const negative = join(dir, 'negative.json');
     writeFileSync(negative, JSON.stringify({ [DEEPSEEK]: { hourlyPrice: -1 } }));
     expectUserError(await runBin(['report', '--db', s1, '--pricing', negative]), 'hourlyPrice');
-    expectUserError(await runBin(['report', '--db', s1, '--model', 'no-such-model']), 'Unknown model "no-such-model"');
+    expectUserError(await runBin(['report', '--db', s1, '--model', 'no-such-model']), 'unknown model "no-such-model": it is not in');
     expectUserError(await runBin(['report', '--db', s1, '--by', 'hour', '--from', '1', '--to', '1700000000']), 'buckets');
   });
 });

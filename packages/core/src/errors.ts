@@ -14,6 +14,8 @@
  * - `BUSY`               another writer held the database lock for longer than the retry budget.
  * - `CONSTRAINT`         the engine rejected a write for a constraint the Monitor did not pre-check.
  * - `MISSING_TABLE`      a table the Monitor expected is gone (another process deleted the model).
+ * - `TARGET_NOT_EMPTY`   `copyDatabase` into a database that already holds models or program runs.
+ * - `COPY_MISMATCH`      `copyDatabase` found the copy different from its source (`error.value` lists how).
  * - `DRIVER`             any other engine error; the engine's error is kept as `cause`.
  */
 export type MonitorErrorCode =
@@ -29,6 +31,8 @@ export type MonitorErrorCode =
   | 'BUSY'
   | 'CONSTRAINT'
   | 'MISSING_TABLE'
+  | 'TARGET_NOT_EMPTY'
+  | 'COPY_MISMATCH'
   | 'DRIVER';
 
 export interface MonitorErrorDetails {

@@ -20,9 +20,10 @@ export type {
   TierPricing,
   TierWindow,
 } from './monitor/types.js';
-export { MAX_EPOCH_SECONDS } from './monitor/validate.js';
+export { MAX_EPOCH_SECONDS, looksLikeMilliseconds } from './monitor/validate.js';
 export { getSafeModelName } from './schema/safe-name.js';
 export { USER_VERSION } from './schema/layouts/native.js';
+export { copyDatabase, type CopiedModel, type CopyOptions, type CopyReport } from './copy/copy-database.js';
 export { MonitorError, isMonitorError, type MonitorErrorCode, type MonitorErrorDetails } from './errors.js';
 export type { DatabaseConnection, Driver, Row, RunResult, SqlValue } from './driver/driver.js';
 export { sqliteDialect, type Dialect, type EngineErrorKind } from './driver/dialect.js';

@@ -13,7 +13,6 @@ import {
 import { numberPlaceholders } from './placeholders.js';
 
 export * from '@llm-monitor/core';
-export { copyDatabase, type CopyOptions, type CopyReport, type CopiedModel } from './copy-database.js';
 
 /** Type parsers for one query, as node-postgres takes them (`types.getTypeParser`). */
 export interface PgTypeParsers {

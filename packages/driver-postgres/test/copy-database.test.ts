@@ -112,7 +112,7 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: copyDatabase`, () => {
     await source.addModelRequest('m', [1_710_000_000, 1, 1]);
     await target.addProgramRuntimeStart(1_710_000_000);
     const notEmpty = await copyDatabase(source, target).catch((e) => e);
-    expect(isMonitorError(notEmpty, 'INVALID_INPUT')).toBe(true);
+    expect(isMonitorError(notEmpty, 'TARGET_NOT_EMPTY')).toBe(true);
     expect(await target.listModels()).toEqual([]);
   });
 

@@ -1,11 +1,11 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { type Monitor, type RequestInput, type TierInput, zoneOffset } from '@llm-monitor/core';
+import { type Monitor, type RequestInput, type TierInput, formatDateTime, formatNumber, localTimeZone, zoneOffset } from '@llm-monitor/core';
 import { DEFAULT_DB_PATH } from '@llm-monitor/driver-node';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type Db, type DbOptions, dbOption, openForRecording, openReadOnly, redactUrl, resolveDb, schemaOption, using } from '../lib/db.js';
-import { type Column, formatInt, formatPrice, renderTable, shellQuote } from '../lib/format.js';
+import { type Column, formatPrice, renderTable, shellQuote } from '../lib/format.js';
 import { quote } from '../lib/json-file.js';
-import { type TimeArg, formatTime, localTimeZone, parseTimeArg, resolveTime, tzOption } from '../lib/time.js';
+import { type TimeArg, parseTimeArg, resolveTime, tzOption } from '../lib/time.js';
 import { UserError } from '../user-error.js';
 
 interface DemoOptions extends DbOptions {
@@ -263,7 +263,7 @@ async function checkEmptySchema(monitor: Monitor, db: Db): Promise<void> {
 
 async function runDemo(options: DemoOptions): Promise<void> {
   const timeZone = options.tz ?? localTimeZone();
-  const now = options.now ? resolveTime(options.now, timeZone) : Date.now() / 1000;
+  const now = options.now ? resolveTime('--now', options.now, timeZone) : Date.now() / 1000;
   if (now > 1e11) throw new UserError(`--now ${now} looks like milliseconds: give epoch seconds`);
   if (now - options.days * 86_400 < 0) throw new UserError('--now is too early: the simulation would start before 1970');
   const db = resolveDb(options.db, options.schema);
@@ -299,7 +299,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const days = options.days === 7 ? 'week' : `${options.days} day${options.days === 1 ? '' : 's'}`;
   const lines = [
     `${replacing ? 'Replaced the earlier demo in' : 'Created'} ${db.label} with a simulated ${days} (seed ${options.seed}):`,
-    `${formatTime(simulation.from, timeZone)} → ${formatTime(simulation.to, timeZone)} (${timeZone}), ${simulation.programRuns.length} program run${simulation.programRuns.length === 1 ? '' : 's'}`,
+    `${formatDateTime(simulation.from, timeZone)} → ${formatDateTime(simulation.to, timeZone)} (${timeZone}), ${simulation.programRuns.length} program run${simulation.programRuns.length === 1 ? '' : 's'}`,
     '',
   ];
   const columns: Column[] = [
@@ -316,13 +316,13 @@ async function runDemo(options: DemoOptions): Promise<void> {
     model.name,
     model.role,
     model.tiers ? `${model.tiers.length} tier${model.tiers.length === 1 ? '' : 's'}${model.tiers.some((t) => 'supportCache' in t && t.supportCache) ? ' + cache price' : ''}` : `${formatPrice(model.hourlyPrice)} per hour`,
-    formatInt(runs.length),
-    formatInt(requests.length),
-    formatInt(sum(requests, 1)),
-    formatInt(sum(requests, 2)),
+    formatNumber(runs.length),
+    formatNumber(requests.length),
+    formatNumber(sum(requests, 1)),
+    formatNumber(sum(requests, 2)),
   ]);
   const all = simulation.models.flatMap((m) => m.requests);
-  const totals = ['total', '', '', formatInt(simulation.models.reduce((n, m) => n + m.runs.length, 0)), formatInt(all.length), formatInt(sum(all, 1)), formatInt(sum(all, 2))];
+  const totals = ['total', '', '', formatNumber(simulation.models.reduce((n, m) => n + m.runs.length, 0)), formatNumber(all.length), formatNumber(sum(all, 1)), formatNumber(sum(all, 2))];
   lines.push(renderTable(columns, rows, totals), '');
   const where =
     db.engine === 'postgres'

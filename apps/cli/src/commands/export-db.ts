@@ -1,6 +1,7 @@
+import { formatNumber } from '@llm-monitor/core';
 import type { Command } from 'commander';
 import { dbOption, openReadOnly, requireSqlite, using } from '../lib/db.js';
-import { formatInt, shellQuote } from '../lib/format.js';
+import { shellQuote } from '../lib/format.js';
 import { checkOutPath } from '../lib/output.js';
 import { snapshotDatabase } from '../lib/snapshot.js';
 
@@ -48,6 +49,6 @@ async function runExportDb(options: ExportDbOptions): Promise<void> {
   const requests = description.models.reduce((n, m) => n + m.requests, 0);
   const models = description.models.length;
   process.stdout.write(
-    `Copied ${options.db} to ${options.out}: ${models} model${models === 1 ? '' : 's'}, ${formatInt(requests)} requests, ${formatBytes(bytes)}, rollback journal (opens in the analyzer).\n`,
+    `Copied ${options.db} to ${options.out}: ${models} model${models === 1 ? '' : 's'}, ${formatNumber(requests)} requests, ${formatBytes(bytes)}, rollback journal (opens in the analyzer).\n`,
   );
 }

@@ -1,12 +1,11 @@
-import { type Monitor, type ModelRunTime, isMonitorError } from '@llm-monitor/core';
+import { type CsvValue, type Monitor, type ModelRunTime, formatDateTime, formatNumber, isMonitorError, localTimeZone } from '@llm-monitor/core';
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
-import { stringify } from 'csv-stringify/sync';
-import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
-import { formatInt, formatOption } from '../lib/format.js';
+import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, selectModels, using } from '../lib/db.js';
+import { formatOption, csvRows } from '../lib/format.js';
 import { quote } from '../lib/json-file.js';
 import { checkOutPath, openOutput } from '../lib/output.js';
-import { type TimeArg, checkNotMilliseconds, fromOption, localTimeZone, parseDuration, resolveTime, toOption, tzOption } from '../lib/time.js';
+import { type TimeArg, fromOption, parseDuration, resolveWindow, toOption, tzOption } from '../lib/time.js';
 import { UserError } from '../user-error.js';
 import { collect } from './report.js';
 
@@ -138,30 +137,14 @@ async function* runPages(runs: () => Promise<ModelRunTime[]>, model: string | nu
 
 async function runExport(kind: Kind, options: ExportOptions): Promise<void> {
   const timeZone = options.tz ?? localTimeZone();
-  const window: Window = {};
-  if (options.from) window.from = resolveTime(options.from, timeZone);
-  if (options.to) window.to = resolveTime(options.to, timeZone);
-  if (options.last !== undefined) {
-    window.to ??= Date.now() / 1000;
-    window.from = Math.max(0, window.to - options.last);
-  }
-  checkNotMilliseconds('--from', window.from);
-  checkNotMilliseconds('--to', window.to);
-  if (window.from !== undefined && window.to !== undefined && window.to < window.from) throw new UserError('--to is before --from');
+  const window: Window = resolveWindow(options, timeZone, (t) => formatDateTime(t, timeZone, 'second'));
   if (options.program && options.model) throw new UserError('--program exports the program runs: it takes no --model');
   const db = resolveDb(options.db, options.schema);
   if (options.out !== undefined) checkOutPath(options.out, options.force ?? false, db.engine === 'sqlite' ? [db.location] : []);
 
   // core's checks and messages (missing file, not a monitor database, no server)
   const written = await using(await openReadOnly(db), async (monitor) => {
-    const models = await monitor.listModels();
-    let selected = models;
-    if (options.model) {
-      const byName = new Map(models.map((m) => [m.name, m]));
-      const unknown = options.model.filter((name) => !byName.has(name));
-      if (unknown.length > 0) throw new UserError(`unknown model ${unknown.map(quote).join(', ')}: it is not in ${db.label} (\`llm-monitor models\` lists the models)`);
-      selected = [...new Set(options.model)].map((name) => byName.get(name)!);
-    }
+    const selected = await selectModels(monitor, options.model, db);
     const sources: Source[] = options.program
       ? [{ model: null, pages: () => runPages(() => monitor.getProgramRuntime(), null, window) }]
       : selected.map(({ name }) => ({
@@ -174,7 +157,7 @@ async function runExport(kind: Kind, options: ExportOptions): Promise<void> {
   });
   if (options.out !== undefined) {
     const what = options.program ? 'program runs' : kind === 'requests' ? 'requests' : 'model runs';
-    process.stdout.write(`Exported ${formatInt(written)} ${what} to ${options.out}.\n`);
+    process.stdout.write(`Exported ${formatNumber(written)} ${what} to ${options.out}.\n`);
   }
 }
 
@@ -205,13 +188,13 @@ async function writeRows(kind: Kind, options: ExportOptions, sources: readonly S
     }
     const header = COLUMNS[kind];
     const columns = options.program ? header.slice(1) : header;
-    if (options.format === 'csv') await output.write(stringify([columns], { record_delimiter: '\n' }));
+    if (options.format === 'csv') await output.write(csvRows([columns]));
     if (options.format === 'json') await output.write('[');
     for (const source of sources) {
       bar?.update(written, { model: source.model ?? 'program' });
       for await (const page of source.pages()) {
         let chunk: string;
-        if (options.format === 'csv') chunk = stringify(page.map((o) => columns.map((c) => o[c])), { record_delimiter: '\n' });
+        if (options.format === 'csv') chunk = csvRows(page.map((o) => columns.map((c) => o[c] as CsvValue)));
         else if (options.format === 'ndjson') chunk = page.map((o) => `${JSON.stringify(o)}\n`).join('');
         else chunk = page.map((o, i) => `${written + i === 0 ? '\n' : ',\n'}${JSON.stringify(o)}`).join('');
         written += page.length;

@@ -1,10 +1,9 @@
 import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { type Monitor, isMonitorError } from '@llm-monitor/core';
-import { type CopyReport, copyDatabase } from '@llm-monitor/driver-postgres';
+import { copyDatabase, formatNumber, isMonitorError } from '@llm-monitor/core';
 import type { Command } from 'commander';
 import { type Db, isPostgresUrl, openForRecording, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
-import { type Column, formatInt, renderTable } from '../lib/format.js';
+import { type Column, renderTable } from '../lib/format.js';
 import { quote } from '../lib/json-file.js';
 import { UserError } from '../user-error.js';
 
@@ -59,42 +58,6 @@ function resolveSides(options: MigrateOptions): { from: Db; to: Db } {
   return { from, to };
 }
 
-/** What a database holds, counted: requests, runs and tiers per model, and the program runs. */
-interface Counts {
-  models: Map<string, { requests: number; runs: number; tiers: number; configured: boolean }>;
-  programRuns: number;
-}
-
-async function countsOf(monitor: Monitor): Promise<Counts> {
-  const description = await monitor.describe();
-  return {
-    models: new Map(description.models.map((m) => [m.name, { requests: m.requests, runs: m.runs, tiers: m.tiers, configured: m.billingMethod !== null }])),
-    programRuns: description.programRuns,
-  };
-}
-
-/** The counts of the two databases compared with each other and with what the copy reported writing. */
-function countProblems(report: CopyReport, source: Counts, target: Counts): string[] {
-  const problems: string[] = [];
-  if (source.programRuns !== target.programRuns || target.programRuns !== report.programRuns)
-    problems.push(`program runs: ${source.programRuns} in the source, ${report.programRuns} copied, ${target.programRuns} in the target`);
-  const names = new Set([...source.models.keys(), ...target.models.keys()]);
-  for (const name of names) {
-    const a = source.models.get(name);
-    const b = target.models.get(name);
-    const copied = report.models.find((m) => m.name === name);
-    if (!a || !b || !copied) {
-      problems.push(`model ${quote(name)} is ${!a ? 'not in the source' : !b ? 'not in the target' : 'not in the copy report'}`);
-      continue;
-    }
-    // a model never configured (no billing rows) gets the default billing in the target, as when it is registered
-    for (const field of a.configured ? (['requests', 'runs', 'tiers'] as const) : (['requests', 'runs'] as const))
-      if (a[field] !== b[field] || b[field] !== copied[field])
-        problems.push(`model ${quote(name)}: ${field} ${a[field]} in the source, ${copied[field]} copied, ${b[field]} in the target`);
-  }
-  return problems;
-}
-
 /** A SQLite target that exists must hold no monitoring data (checked read-only, so a refused copy leaves it untouched). */
 async function checkSqliteTarget(to: Db): Promise<boolean> {
   const path = to.location;
@@ -112,7 +75,7 @@ async function checkSqliteTarget(to: Db): Promise<boolean> {
     }));
   } catch (error) {
     // no monitor tables: an empty database (one of another application is refused when opened for writes)
-    if (error instanceof UserError && error.message.includes('is not a monitor database')) held = null;
+    if (error instanceof UserError && isMonitorError(error.cause, 'NOT_A_MONITOR_DB')) held = null;
     else throw error;
   }
   if (held && (held.models > 0 || held.programRuns > 0))
@@ -125,17 +88,18 @@ function copyError(error: unknown, to: Db, kept: string): never {
   const message = error.message.replace(/\.$/, '');
   switch (error.code) {
     case 'SCHEMA_MISMATCH':
-      throw new UserError(`cannot migrate: ${message}`);
     case 'INVALID_INPUT':
-      if (/not empty/.test(message))
-        throw new UserError(
-          `${to.label} already holds monitoring data: migrate copies only into an empty database (${to.engine === 'postgres' ? 'choose a new --schema' : 'choose a new --to file'})`,
-        );
       throw new UserError(`cannot migrate: ${message}`);
-    case 'DRIVER':
-      if (/^The copy differs from its source/.test(message))
-        throw new UserError(`the copy in ${to.label} differs from its source: ${message.replace(/^The copy differs from its source: /, '')}${kept}`);
-      throw new UserError(`cannot migrate into ${to.label}: ${message}`);
+    case 'TARGET_NOT_EMPTY':
+      throw new UserError(
+        `${to.label} already holds monitoring data: migrate copies only into an empty database (${to.engine === 'postgres' ? 'choose a new --schema' : 'choose a new --to file'})`,
+      );
+    case 'COPY_MISMATCH': {
+      const differences = error.value as string[];
+      throw new UserError(
+        `the copy in ${to.label} differs from its source: ${differences.slice(0, 5).join('; ')}${differences.length > 5 ? ` (and ${differences.length - 5} more)` : ''}${kept}`,
+      );
+    }
     default:
       throw new UserError(`cannot migrate into ${to.label}: ${message}`);
   }
@@ -154,22 +118,10 @@ async function runMigrate(options: MigrateOptions): Promise<void> {
     const created = to.engine === 'sqlite' ? await checkSqliteTarget(to) : false;
     const kept = created ? ' (the new file was removed)' : ' (delete the copy before trying again)';
     try {
-      const { copied, counts } = await using(await openForRecording(to, (label) => `cannot open ${label} to copy into`), async (target) => {
-        let copied: CopyReport;
-        try {
-          copied = await copyDatabase(source, target);
-        } catch (error) {
-          copyError(error, to, kept);
-        }
-        // what the table shows, counted again on both sides
-        return { copied, counts: { source: await countsOf(source), target: await countsOf(target) } };
-      });
-      const problems = countProblems(copied, counts.source, counts.target);
-      if (problems.length > 0)
-        throw new UserError(
-          `the copy in ${to.label} differs from its source: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}${kept}`,
-        );
-      return copied;
+      // copyDatabase checks the copy against its source (counts, token sums, cost, runtime) before it resolves
+      return await using(await openForRecording(to, (label) => `cannot open ${label} to copy into`), (target) =>
+        copyDatabase(source, target).catch((error: unknown) => copyError(error, to, kept)),
+      );
     } catch (error) {
       // a file this command created goes again (the target is closed by now)
       if (created) removeSqliteFile(to.location);
@@ -182,13 +134,13 @@ async function runMigrate(options: MigrateOptions): Promise<void> {
   if (report.models.length === 0) lines.push('No models.');
   else {
     const columns: Column[] = [{ header: 'model' }, { header: 'requests', align: 'right' }, { header: 'runs', align: 'right' }, { header: 'tiers', align: 'right' }];
-    const rows = report.models.map((m) => [m.name, formatInt(m.requests), formatInt(m.runs), formatInt(m.tiers)]);
-    const totals = ['total', formatInt(report.requests), formatInt(report.runs), formatInt(report.models.reduce((n, m) => n + m.tiers, 0))];
+    const rows = report.models.map((m) => [m.name, formatNumber(m.requests), formatNumber(m.runs), formatNumber(m.tiers)]);
+    const totals = ['total', formatNumber(report.requests), formatNumber(report.runs), formatNumber(report.models.reduce((n, m) => n + m.tiers, 0))];
     lines.push(renderTable(columns, rows, totals));
   }
   lines.push(
     '',
-    `${formatInt(report.programRuns)} program run${report.programRuns === 1 ? '' : 's'}.`,
+    `${formatNumber(report.programRuns)} program run${report.programRuns === 1 ? '' : 's'}.`,
     'Verified: both databases hold these counts of requests, runs, tiers and program runs, and per model the same token sums, cost and runtime.',
   );
   process.stdout.write(`${lines.join('\n')}\n`);

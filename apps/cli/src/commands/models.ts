@@ -1,7 +1,8 @@
+import { formatDateTime, formatNumber, localTimeZone } from '@llm-monitor/core';
 import type { Command } from 'commander';
 import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
-import { type Column, formatInt, formatOption, formatPrice, renderTable, toCsv } from '../lib/format.js';
-import { formatTime, localTimeZone, tzOption } from '../lib/time.js';
+import { type Column, csvRows, formatOption, formatPrice, printable, renderTable } from '../lib/format.js';
+import { tzOption } from '../lib/time.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
 
@@ -104,11 +105,11 @@ async function runModels(options: ModelsOptions): Promise<void> {
     return;
   }
   if (options.format === 'csv') {
-    process.stdout.write(toCsv(FIELDS, result.map((m) => FIELDS.map((f) => (f === 'problems' ? m.problems.join('; ') : m[f])))));
+    process.stdout.write(csvRows([FIELDS, ...result.map((m) => FIELDS.map((f) => (f === 'problems' ? m.problems.join('; ') : m[f])))]));
     return;
   }
   if (result.length === 0) {
-    process.stdout.write(`No models in ${db.label} yet.\n`);
+    process.stdout.write(`No models in ${printable(db.label, 200)} yet.\n`);
     return;
   }
   const columns: Column[] = [
@@ -129,13 +130,13 @@ async function runModels(options: ModelsOptions): Promise<void> {
       : m.billingMethod === 'tier'
         ? `${m.tiers} tier${m.tiers === 1 ? '' : 's'}${m.cachePricing ? ', cache price' : ''}`
         : '—',
-    formatInt(m.requests),
-    m.lastRequestAt === null ? '—' : formatTime(m.lastRequestAt, timeZone, 'second'),
-    m.openRuns > 0 ? `${formatInt(m.runs)} (${m.openRuns} open)` : formatInt(m.runs),
+    formatNumber(m.requests),
+    m.lastRequestAt === null ? '—' : formatDateTime(m.lastRequestAt, timeZone, 'second'),
+    m.openRuns > 0 ? `${formatNumber(m.runs)} (${m.openRuns} open)` : formatNumber(m.runs),
   ]);
   const total = result.reduce((n, m) => n + m.requests, 0);
-  const lines = [renderTable(columns, rows, ['total', '', '', '', formatInt(total), '', formatInt(result.reduce((n, m) => n + m.runs, 0))])];
-  const notes = [...problems.map((p) => `  ! ${p}`), ...result.flatMap((m) => m.problems.map((p) => `  ! ${m.name}: ${p}`))];
+  const lines = [renderTable(columns, rows, ['total', '', '', '', formatNumber(total), '', formatNumber(result.reduce((n, m) => n + m.runs, 0))])];
+  const notes = [...problems.map((p) => `  ! ${printable(p, 400)}`), ...result.flatMap((m) => m.problems.map((p) => `  ! ${printable(m.name)}: ${printable(p, 400)}`))];
   if (notes.length > 0) lines.push('', 'Worth a look:', ...notes);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { type ModelBilling, type ModelInfo, type Monitor, type TierPricing, type TierWindow, tierProblems } from '@llm-monitor/core';
+import { type ModelBilling, type ModelInfo, type Monitor, type TierPricing, type TierWindow, tierProblems, formatNumber } from '@llm-monitor/core';
 import { Argument, type Command, InvalidArgumentError } from 'commander';
 import { type Db, type DbOptions, dbOption, openExistingForWrites, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
-import { type Column, formatInt, formatOption, formatPrice, formatRange, renderTable, shellQuote } from '../lib/format.js';
+import { type Column, formatOption, formatPrice, formatRange, renderTable, shellQuote } from '../lib/format.js';
 import { quote, readJsonFile } from '../lib/json-file.js';
 import { checkOutPath } from '../lib/output.js';
 import { type BillingUpdate, checkBillingUpdate, checkTierList } from '../lib/tiers.js';
@@ -155,7 +155,7 @@ function parsePrice(value: string): number {
 
 // ---- reading ---------------------------------------------------------------------------------------
 
-const windowRange = (min: number, max: number) => `${min === 0 ? '0' : `> ${formatInt(min)}`} – ${max === -1 ? '∞' : formatInt(max)}`;
+const windowRange = (min: number, max: number) => `${min === 0 ? '0' : `> ${formatNumber(min)}`} – ${max === -1 ? '∞' : formatNumber(max)}`;
 
 export function billingText(model: string, shape: string | null, billing: ModelBilling | null): string {
   if (!billing) return `${model} has no billing settings (it was created by a write and never configured): its requests are unpriced.\n`;

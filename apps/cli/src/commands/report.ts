@@ -1,9 +1,9 @@
-import { BUCKETS, type Bucket, type PricingOverrides, type Series, type Summary, type SummaryOptions } from '@llm-monitor/core';
+import { BUCKETS, type Bucket, type CsvValue, type PricingOverrides, type Series, type Summary, type SummaryOptions, formatNumber, bucketLabel, formatDateTime, localTimeZone } from '@llm-monitor/core';
 import { type Command, Option } from 'commander';
-import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
-import { type Column, formatCost, formatHours, formatInt, formatOption, renderTable, toCsv } from '../lib/format.js';
+import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, selectModels, using } from '../lib/db.js';
+import { type Column, costColumn, formatHours, formatOption, printable, renderTable, csvRows } from '../lib/format.js';
 import { readJsonFile } from '../lib/json-file.js';
-import { type TimeArg, bucketLabel, checkNotMilliseconds, formatTime, fromOption, localTimeZone, parseDuration, resolveTime, toOption, tzOption } from '../lib/time.js';
+import { type TimeArg, fromOption, parseDuration, resolveWindow, toOption, tzOption } from '../lib/time.js';
 import { UserError } from '../user-error.js';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
@@ -59,34 +59,18 @@ Examples:
     .action((options: ReportOptions) => runReport(options));
 }
 
-function window(options: ReportOptions, timeZone: string): SummaryOptions {
-  const from = options.from && resolveTime(options.from, timeZone);
-  let to = options.to && resolveTime(options.to, timeZone);
-  const result: SummaryOptions = {};
-  if (options.last !== undefined) {
-    to ??= Date.now() / 1000;
-    result.from = Math.max(0, to - options.last);
-  } else if (from !== undefined) result.from = from;
-  if (to !== undefined) result.to = to;
-  checkNotMilliseconds('--from', result.from);
-  checkNotMilliseconds('--to', result.to);
-  if (result.from !== undefined && result.to !== undefined && result.to < result.from)
-    throw new UserError(`--to (${formatTime(result.to, timeZone, 'second')}) is before --from (${formatTime(result.from, timeZone, 'second')})`);
-  return result;
-}
-
 async function runReport(options: ReportOptions): Promise<void> {
   const timeZone = options.tz ?? localTimeZone();
-  const query: SummaryOptions = window(options, timeZone);
+  const query: SummaryOptions = resolveWindow(options, timeZone, (t) => formatDateTime(t, timeZone, 'second'));
   if (options.pricing !== undefined) {
     const pricing = readJsonFile(options.pricing, 'what-if pricing');
     if (typeof pricing !== 'object' || pricing === null || Array.isArray(pricing))
       throw new UserError(`the what-if pricing ${options.pricing} must be a JSON object keyed by model name`);
     query.pricing = pricing as PricingOverrides;
   }
-  if (options.model) query.models = options.model;
   const db = resolveDb(options.db, options.schema);
   await using(await openReadOnly(db), async (monitor) => {
+    if (options.model) query.models = (await selectModels(monitor, options.model, db)).map((m) => m.name);
     const summary = await monitor.summary(query);
     const series = options.by ? await monitor.series({ ...query, bucket: options.by, timeZone }) : null;
     let text: string;
@@ -121,10 +105,10 @@ const SUMMARY_FIELDS = [
 
 /** One row per model with the summary's field names as headers, then the total (empty name, billing and shape). */
 function summaryCsv(summary: Summary): string {
-  const rows: unknown[][] = summary.models.map((m) => SUMMARY_FIELDS.map((field) => m[field]));
-  const total = summary.total as unknown as Record<string, unknown>;
+  const rows: CsvValue[][] = summary.models.map((m) => SUMMARY_FIELDS.map((field) => m[field]));
+  const total = summary.total as unknown as Record<string, CsvValue>;
   rows.push(SUMMARY_FIELDS.map((field) => (field === 'name' || field === 'billingMethod' || field === 'shape' ? '' : total[field])));
-  return toCsv(SUMMARY_FIELDS, rows);
+  return csvRows([SUMMARY_FIELDS, ...rows]);
 }
 
 const BUCKET_FIELDS = ['requests', 'inputTokens', 'outputTokens', 'cacheHitTokens', 'cost', 'tierCost', 'hourlyCost', 'unpricedRequests', 'runtimeSeconds'] as const;
@@ -132,17 +116,17 @@ const BUCKET_FIELDS = ['requests', 'inputTokens', 'outputTokens', 'cacheHitToken
 /** One row per bucket and model, then the bucket's total (empty model). */
 function seriesCsv(series: Series, timeZone: string): string {
   const header = ['period', 'start', 'end', 'model', ...BUCKET_FIELDS];
-  const rows: unknown[][] = [];
+  const rows: CsvValue[][] = [];
   for (const b of series.buckets) {
     const period = bucketLabel(b.start, series.bucket, timeZone);
     for (const [model, usage] of Object.entries(b.models)) rows.push([period, b.start, b.end, model, ...BUCKET_FIELDS.map((f) => usage[f])]);
     rows.push([period, b.start, b.end, '', ...BUCKET_FIELDS.map((f) => b.total[f])]);
   }
-  return toCsv(header, rows);
+  return csvRows([header, ...rows]);
 }
 
 function windowLine(summary: Summary, timeZone: string): string {
-  const at = (t: number) => formatTime(t, timeZone);
+  const at = (t: number) => formatDateTime(t, timeZone);
   if (summary.from === null && summary.to === null) {
     const { firstRequestAt: first, lastRequestAt: last } = summary.total;
     return `All recorded data${first !== null && last !== null ? ` (requests ${at(first)} → ${at(last)})` : ''}, times in ${timeZone}`;
@@ -151,8 +135,8 @@ function windowLine(summary: Summary, timeZone: string): string {
 }
 
 function reportTable(options: ReportOptions, label: string, summary: Summary, series: Series | null, timeZone: string): string {
-  const lines: string[] = [`${windowLine(summary, timeZone)} · ${label}`];
-  if (options.pricing) lines.push(`Priced with the what-if prices of ${options.pricing} (the stored prices are unchanged).`);
+  const lines: string[] = [`${windowLine(summary, timeZone)} · ${printable(label, 200)}`];
+  if (options.pricing) lines.push(`Priced with the what-if prices of ${printable(options.pricing, 200)} (the stored prices are unchanged).`);
   lines.push('');
   if (summary.models.length === 0) {
     lines.push('No models in this database yet.');
@@ -168,25 +152,26 @@ function reportTable(options: ReportOptions, label: string, summary: Summary, se
       { header: 'runtime', align: 'right' },
       { header: 'cost', align: 'right' },
     ];
+    const cost = costColumn(series.buckets.map((b) => b.total.cost));
     const rows = series.buckets.map((b) => [
       bucketLabel(b.start, series.bucket, timeZone),
-      formatInt(b.total.requests),
-      formatInt(b.total.inputTokens),
-      formatInt(b.total.outputTokens),
-      formatInt(b.total.cacheHitTokens),
+      formatNumber(b.total.requests),
+      formatNumber(b.total.inputTokens),
+      formatNumber(b.total.outputTokens),
+      formatNumber(b.total.cacheHitTokens),
       formatHours(b.total.runtimeSeconds),
-      formatCost(b.total.cost),
+      cost(b.total.cost),
     ]);
     const sum = (key: 'requests' | 'inputTokens' | 'outputTokens' | 'cacheHitTokens' | 'runtimeSeconds' | 'cost') =>
       series.buckets.reduce((acc, b) => acc + b.total[key], 0);
     const totals = [
       'total',
-      formatInt(sum('requests')),
-      formatInt(sum('inputTokens')),
-      formatInt(sum('outputTokens')),
-      formatInt(sum('cacheHitTokens')),
+      formatNumber(sum('requests')),
+      formatNumber(sum('inputTokens')),
+      formatNumber(sum('outputTokens')),
+      formatNumber(sum('cacheHitTokens')),
       formatHours(sum('runtimeSeconds')),
-      formatCost(sum('cost')),
+      cost(sum('cost')),
     ];
     if (series.buckets.length === 0) lines.push('Nothing recorded in this window.');
     else lines.push(renderTable(columns, rows, totals), '');
@@ -204,23 +189,26 @@ function reportTable(options: ReportOptions, label: string, summary: Summary, se
     { header: 'per M tok', align: 'right' },
     ...(unpriced ? [{ header: 'unpriced', align: 'right' as const }] : []),
   ];
+  const all = [...summary.models, summary.total];
+  const cost = costColumn(all.map((m) => m.cost));
+  const perMillion = costColumn(all.flatMap((m) => (m.costPerMillionTokens === null ? [] : [m.costPerMillionTokens])));
   const row = (label: string, billing: string, m: Summary['total']) => [
     label,
     billing,
-    formatInt(m.requests),
-    formatInt(m.inputTokens),
-    formatInt(m.outputTokens),
-    formatInt(m.cacheHitTokens),
+    formatNumber(m.requests),
+    formatNumber(m.inputTokens),
+    formatNumber(m.outputTokens),
+    formatNumber(m.cacheHitTokens),
     formatHours(m.runtimeSeconds),
-    formatCost(m.cost),
-    m.costPerMillionTokens === null ? '—' : formatCost(m.costPerMillionTokens),
-    ...(unpriced ? [formatInt(m.unpricedRequests)] : []),
+    cost(m.cost),
+    m.costPerMillionTokens === null ? '—' : perMillion(m.costPerMillionTokens),
+    ...(unpriced ? [formatNumber(m.unpricedRequests)] : []),
   ];
   lines.push(renderTable(columns, summary.models.map((m) => row(m.name, m.billingMethod, m)), row('total', '', summary.total)));
   if (unpriced)
     lines.push(
       '',
-      `${formatInt(summary.total.unpricedRequests)} requests matched no price tier: they are counted as unpriced, not as free (see \`llm-monitor pricing show MODEL\`).`,
+      `${formatNumber(summary.total.unpricedRequests)} requests matched no price tier: they are counted as unpriced, not as free (see \`llm-monitor pricing show MODEL\`).`,
     );
   return `${lines.join('\n')}\n`;
 }

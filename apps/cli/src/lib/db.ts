@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Monitor, isMonitorError } from '@llm-monitor/core';
+import { type ModelInfo, type Monitor, type MonitorOptions, isMonitorError } from '@llm-monitor/core';
 import { DEFAULT_DB_PATH, openMonitor as openSqliteMonitor } from '@llm-monitor/driver-node';
-import { openMonitor as openPostgresMonitor } from '@llm-monitor/driver-postgres';
 import { Option } from 'commander';
+import { quote } from './json-file.js';
 import { UserError } from '../user-error.js';
 
 /**
@@ -89,11 +89,11 @@ function sqliteOpenError(path: string, error: unknown): never {
   if (!isMonitorError(error)) throw error;
   switch (error.code) {
     case 'NOT_A_DATABASE':
-      throw new UserError(`${path} is not a SQLite database (or it is corrupt)`);
+      throw new UserError(`${path} is not a SQLite database (or it is corrupt)`, { cause: error });
     case 'NOT_A_MONITOR_DB':
-      throw new UserError(`${path} is not a monitor database: ${error.message}`);
+      throw new UserError(`${path} is not a monitor database: ${error.message}`, { cause: error });
     default:
-      throw new UserError(`cannot open ${path}: ${error.message}`);
+      throw new UserError(`cannot open ${path}: ${error.message}`, { cause: error });
   }
 }
 
@@ -113,10 +113,17 @@ function postgresOpenError(db: Db, error: unknown, readOnly: boolean): never {
 /** A CLI command needs few connections, and should not wait 30 s for a server that does not answer. */
 const POSTGRES_POOL = { max: 4, connectionTimeoutMillis: 10_000 } as const;
 
+/**
+ * Opens a Monitor on PostgreSQL. The driver (and `pg`) is loaded only here, so commands on SQLite files
+ * never load it.
+ */
+async function openPostgresMonitor(db: Db, options: MonitorOptions & { max?: number; connectionTimeoutMillis?: number }): Promise<Monitor> {
+  const { openMonitor } = await import('@llm-monitor/driver-postgres');
+  return openMonitor(db.location, { ...(db.schema === undefined ? {} : { schema: db.schema }), ...options });
+}
+
 function openPostgres(db: Db, options: { readOnly?: boolean; autoRegister?: boolean }): Promise<Monitor> {
-  return openPostgresMonitor(db.location, { ...POSTGRES_POOL, ...(db.schema === undefined ? {} : { schema: db.schema }), ...options }).catch((error: unknown) =>
-    postgresOpenError(db, error, options.readOnly ?? false),
-  );
+  return openPostgresMonitor(db, { ...POSTGRES_POOL, ...options }).catch((error: unknown) => postgresOpenError(db, error, options.readOnly ?? false));
 }
 
 /**
@@ -149,7 +156,7 @@ export async function openForRecording(database: Db | string, failure: (label: s
   const opening =
     db.engine === 'postgres'
       ? // recording may run many writes at once (the proxy): the driver's default pool size
-        openPostgresMonitor(db.location, { connectionTimeoutMillis: POSTGRES_POOL.connectionTimeoutMillis, ...(db.schema === undefined ? {} : { schema: db.schema }) })
+        openPostgresMonitor(db, { connectionTimeoutMillis: POSTGRES_POOL.connectionTimeoutMillis })
       : openSqliteMonitor(db.location);
   return opening.catch((error: unknown) => {
     const message = (error instanceof Error ? error.message : String(error)).replace(/^Could not open a database connection: /, 'cannot connect: ');
@@ -164,4 +171,17 @@ export async function using<T>(monitor: Monitor, fn: (monitor: Monitor) => Promi
   } finally {
     await monitor.close();
   }
+}
+
+/**
+ * The models `--model` names (every model without it), in the order given, without repeats; an unknown
+ * name is a one-line error naming it and the database.
+ */
+export async function selectModels(monitor: Monitor, names: readonly string[] | undefined, db: Db): Promise<ModelInfo[]> {
+  const models = await monitor.listModels();
+  if (names === undefined) return models;
+  const byName = new Map(models.map((m) => [m.name, m]));
+  const unknown = names.filter((name) => !byName.has(name));
+  if (unknown.length > 0) throw new UserError(`unknown model ${unknown.map(quote).join(', ')}: it is not in ${db.label} (\`llm-monitor models\` lists the models)`);
+  return [...new Set(names)].map((name) => byName.get(name)!);
 }

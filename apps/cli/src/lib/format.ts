@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { stringify } from 'csv-stringify/sync';
+import { type CsvValue, costDecimals, csvLine, formatCost, formatNumber } from '@llm-monitor/core';
 import { Option } from 'commander';
 
 /** `--format`: an unknown value is a usage error (exit 2). */
@@ -7,47 +7,54 @@ export function formatOption<const T extends string>(choices: readonly T[], defa
   return new Option('--format <format>', 'output format').choices(choices).default(defaultValue);
 }
 
-const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const fixed = new Map<number, Intl.NumberFormat>();
-
-/** `12,345` */
-export const formatInt = (n: number): string => integer.format(n);
-
-/** A number with thousands separators and `decimals` digits after the point (`minDecimals` when the rest are zeros). */
-export function formatFixed(n: number, decimals: number, minDecimals = decimals): string {
-  const key = decimals * 100 + minDecimals;
-  let f = fixed.get(key);
-  if (!f) fixed.set(key, (f = new Intl.NumberFormat('en-US', { minimumFractionDigits: minDecimals, maximumFractionDigits: decimals })));
-  return f.format(n);
-}
-
-/**
- * A cost to 6 significant digits, with at least 2 decimals (`1,234.57`, `0.0123457`, `14.50`,
- * `0.0069`), so nothing that matters is rounded away.
- */
-export function formatCost(x: number): string {
-  if (x === 0) return '0.00';
-  const magnitude = Math.floor(Math.log10(Math.abs(x)));
-  return formatFixed(x, Math.min(12, Math.max(2, 5 - magnitude)), 2);
-}
-
 /** A price as stored (per million tokens or per hour): every digit kept. */
 export const formatPrice = (x: number): string => String(x);
 
 /** Seconds of runtime as hours with 2 decimals: `167.98 h`. */
-export const formatHours = (seconds: number): string => `${formatFixed(seconds / 3600, 2)} h`;
+export const formatHours = (seconds: number): string => `${formatNumber(seconds / 3600, { decimals: 2 })} h`;
+
+/** A column of costs: one decimals count for the whole column (core's rule), so the points line up. */
+export function costColumn(values: readonly number[]): (value: number) => string {
+  const decimals = costDecimals(values);
+  return (value) => formatCost(value, { decimals });
+}
 
 /** A token range of a tier: `0 – 32,768`, `32,769 – ∞`. */
-export const formatRange = (start: number, end: number): string => `${formatInt(start)} – ${end === -1 ? '∞' : formatInt(end)}`;
+export const formatRange = (start: number, end: number): string => `${formatNumber(start)} – ${end === -1 ? '∞' : formatNumber(end)}`;
 
 export interface Column {
   header: string;
   align?: 'left' | 'right';
 }
 
+/** The widest a table cell or a name in a message is printed (JSON and CSV keep names whole). */
+export const MAX_PRINTED_WIDTH = 60;
+
+/** Control characters (C0, DEL, C1) and the bidirectional overrides that can make text lie about its order. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from a database (a model name any proxy client can choose) made safe for a terminal: control
+ * characters are shown as escapes (`\u001b`) instead of moving the cursor, clearing the screen or
+ * setting the title, and text wider than `maxWidth` columns is cut with an ellipsis.
+ */
+export function printable(text: string, maxWidth = MAX_PRINTED_WIDTH): string {
+  const escaped = text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (displayWidth(escaped) <= maxWidth) return escaped;
+  let out = '';
+  let width = 0;
+  for (const char of escaped) {
+    const w = displayWidth(char);
+    if (width + w > maxWidth - 1) break;
+    out += char;
+    width += w;
+  }
+  return `${out}…`;
+}
+
 /**
  * An aligned table: left-aligned text, right-aligned numbers, a rule above the totals row (if any).
- * No colours, so the output is the same on a terminal and in a pipe.
+ * Every cell goes through {@link printable}. No colours, so the output is the same on a terminal and in a pipe.
  */
 export function renderTable(columns: readonly Column[], rows: readonly string[][], totals?: string[]): string {
   const table = new Table({
@@ -55,6 +62,8 @@ export function renderTable(columns: readonly Column[], rows: readonly string[][
     colAligns: columns.map((c) => c.align ?? 'left'),
     style: { head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
   });
+  rows = rows.map((row) => row.map((cell) => printable(cell)));
+  totals = totals?.map((cell) => printable(cell));
   for (const row of rows) table.push(row);
   if (totals) {
     table.push(columns.map((_, i) => '─'.repeat(Math.max(columns[i]!.header.length, ...rows.map((r) => displayWidth(r[i] ?? '')), displayWidth(totals[i] ?? '')))));
@@ -84,16 +93,12 @@ export function displayWidth(text: string): number {
   return width;
 }
 
-/** CSV with a header row; numbers in full precision, null as an empty field. */
-export function toCsv(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  return stringify([header, ...rows.map((row) => row.map(csvValue))], { record_delimiter: '\n' });
-}
-
-export function csvValue(value: unknown): string | number {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number') return String(value);
-  return String(value);
+/**
+ * CSV records through core's one CSV writer (formula-safe text fields), with Unix line ends for pipes:
+ * numbers in full precision, null as an empty field.
+ */
+export function csvRows(rows: readonly (readonly CsvValue[])[]): string {
+  return rows.map((row) => csvLine(row, '\n')).join('');
 }
 
 /** A word (a model name, a path) as it would be typed in a POSIX shell. */

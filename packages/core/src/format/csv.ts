@@ -14,7 +14,7 @@ export function csvField(value: CsvValue): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** One CSV record with its CRLF. */
-export function csvLine(fields: readonly CsvValue[]): string {
-  return `${fields.map(csvField).join(',')}\r\n`;
+/** One CSV record with its line end: RFC 4180's CRLF, or `\n` where the output goes to Unix tools (the CLI). */
+export function csvLine(fields: readonly CsvValue[], eol: '\r\n' | '\n' = '\r\n'): string {
+  return `${fields.map(csvField).join(',')}${eol}`;
 }

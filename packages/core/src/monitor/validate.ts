@@ -4,6 +4,9 @@ import type { RequestInput, TierInput, TierWindow } from './types.js';
 /** Timestamps are epoch seconds; anything above this (year 5138) is almost surely milliseconds. */
 export const MAX_EPOCH_SECONDS = 1e11;
 
+/** The millisecond rule: an epoch time this large was surely given in milliseconds (`Date.now()`), not seconds. */
+export const looksLikeMilliseconds = (seconds: number): boolean => seconds > MAX_EPOCH_SECONDS;
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
@@ -49,7 +52,7 @@ export function checkModelName(name: unknown): string {
 export function checkTime(model: string | undefined, what: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
     invalid(model, `${what} (expected epoch seconds, a finite number >= 0)`, value);
-  if (value > MAX_EPOCH_SECONDS)
+  if (looksLikeMilliseconds(value))
     invalid(
       model,
       `${what} (expected epoch seconds)`,

@@ -1,5 +1,5 @@
 import { MonitorError, describeValue } from '../errors.js';
-import { MAX_EPOCH_SECONDS } from '../monitor/validate.js';
+import { MAX_EPOCH_SECONDS, looksLikeMilliseconds } from '../monitor/validate.js';
 import { type Bucket, checkTimeZone, zoneOffset } from './time-zone.js';
 
 /**
@@ -38,7 +38,7 @@ export function parseTime(text: string, timeZone: string): number {
   const value = typeof text === 'string' ? text.trim() : '';
   if (/^\d+(\.\d+)?$/.test(value)) {
     const seconds = Number(value);
-    if (seconds > MAX_EPOCH_SECONDS)
+    if (looksLikeMilliseconds(seconds))
       throw new MonitorError('INVALID_INPUT', `Invalid time ${describeValue(text)}: it looks like milliseconds; give epoch seconds (${Math.floor(seconds / 1000)}).`, {
         value: text,
       });

@@ -1,4 +1,6 @@
-import { type Monitor, MonitorError, type UsageTotals } from '@llm-monitor/core';
+import type { UsageTotals } from '../analytics/report.js';
+import { MonitorError } from '../errors.js';
+import type { Monitor } from '../monitor/monitor.js';
 
 export interface CopyOptions {
   /** Requests written per batch (default 10 000). */
@@ -29,8 +31,9 @@ const same = (a: number | null, b: number | null) => a === b || (a !== null && b
  * Copies everything a monitor database holds (program runs; per model its runs, requests and billing
  * settings, in registration order) from one Monitor into another, whatever their engines: a SQLite
  * file into PostgreSQL and back. The target must hold no model and no program run yet; the whole copy
- * is one transaction on it, so a failed copy leaves it empty. Afterwards, counts, token sums, cost and
- * runtime per model are compared between the two, and any difference fails with `DRIVER`.
+ * is one transaction on it, so a failed copy leaves it empty (`TARGET_NOT_EMPTY` when it is not empty to
+ * begin with). Afterwards, counts, token sums, cost and runtime per model are compared between the two,
+ * and any difference fails with `COPY_MISMATCH` (`error.value` lists every difference).
  *
  * Rows keep their order, so their ids are the source's as long as the source has no gaps in its ids
  * (files written by this project or by the original have none). Models stored in a layout this Monitor
@@ -38,8 +41,8 @@ const same = (a: number | null, b: number | null) => a === b || (a !== null && b
  * Monitor is closed.
  *
  * @example
- * const from = await openNodeMonitor('webui/monitoring.db', { readOnly: true });
- * const to = await openMonitor('postgres://monitor@db.internal/llm');
+ * const from = await openSqliteMonitor('webui/monitoring.db', { readOnly: true }); // @llm-monitor/driver-node
+ * const to = await openPostgresMonitor('postgres://monitor@db.internal/llm'); // @llm-monitor/driver-postgres
  * const report = await copyDatabase(from, to);
  */
 export async function copyDatabase(from: Monitor, to: Monitor, options: CopyOptions = {}): Promise<CopyReport> {
@@ -57,7 +60,7 @@ export async function copyDatabase(from: Monitor, to: Monitor, options: CopyOpti
   const existing = await to.listModels();
   if (existing.length > 0 || (await to.getProgramRuntime(1)).length > 0)
     throw new MonitorError(
-      'INVALID_INPUT',
+      'TARGET_NOT_EMPTY',
       `The target database is not empty (${existing.length} models${existing.length ? `, e.g. ${JSON.stringify(existing[0]!.name)}` : ''}, or program runs): copy into an empty database.`,
     );
 
@@ -128,7 +131,7 @@ async function verifyCopy(from: Monitor, to: Monitor, report: CopyReport, withBi
     if (withBilling.has(model.name) && tiers !== model.tiers) problems.push(`model ${JSON.stringify(model.name)}: ${tiers} tiers instead of ${model.tiers}`);
   }
   if (problems.length > 0)
-    throw new MonitorError('DRIVER', `The copy differs from its source: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? ` (and ${problems.length - 10} more)` : ''}.`, {
+    throw new MonitorError('COPY_MISMATCH', `The copy differs from its source: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? ` (and ${problems.length - 10} more)` : ''}.`, {
       value: problems,
     });
 }
