@@ -1,8 +1,8 @@
 // Many-models benchmark: files with N models (1,000, 3,000 and 10,000 by default), each with a few requests
 // and a run, as a proxy flooded with distinct model names leaves them. Times `llm-monitor report` and
 // `llm-monitor models` as separate processes (what a user runs) and reads their peak memory (GNU time,
-// Debian package `time`), so that one
-// sees whether they grow with the models (linear) or faster. Prints `name: value unit` lines.
+// Debian package `time`), so that one sees whether they grow with the models (linear) or faster. Prints
+// `name: value unit` lines.
 //   node bench/many-models.mjs [--models 1000,3000,10000] [--keep dir]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
