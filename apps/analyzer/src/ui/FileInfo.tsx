@@ -1,4 +1,5 @@
-import { formatBytes, formatInt } from '../lib/format.js';
+import { formatNumber } from '../lib/core-rules.js';
+import { formatBytes } from '../lib/format.js';
 import type { OpenResult } from '../worker/protocol.js';
 
 /** What the file is: size, journal mode, and the shape describe() detected per model, with its problems. */
@@ -18,19 +19,20 @@ export function FileInfo({ info }: { info: OpenResult }) {
         <dd data-testid="file-name">{info.fileName}</dd>
         <dt>Size</dt>
         <dd data-testid="file-size" data-value={info.size}>
-          {formatBytes(info.size)} ({formatInt(info.size)} bytes)
+          {formatBytes(info.size)} ({formatNumber(info.size)} bytes)
         </dd>
         <dt>Layout</dt>
         <dd data-testid="file-shapes">{d.shapes.length ? d.shapes.join(', ') : '—'}</dd>
         <dt>Journal</dt>
         <dd>{d.journalMode ?? '—'}</dd>
         <dt>Program runs</dt>
-        <dd>{formatInt(d.programRuns)}</dd>
+        <dd>{formatNumber(d.programRuns)}</dd>
         <dt>Opened in</dt>
         <dd data-testid="open-ms" data-value={info.openMs}>
-          {formatInt(info.openMs)} ms
+          {formatNumber(info.openMs)} ms
         </dd>
       </dl>
+      <div class="table-wrap" role="region" aria-label="Models in the file" tabIndex={0}>
       <table class="data" data-testid="describe-table">
         <thead>
           <tr>
@@ -50,9 +52,9 @@ export function FileInfo({ info }: { info: OpenResult }) {
               <td>
                 <span class="badge">{m.shape}</span>
               </td>
-              <td class="num">{formatInt(m.requests)}</td>
+              <td class="num">{formatNumber(m.requests)}</td>
               <td class="num">
-                {formatInt(m.runs)}
+                {formatNumber(m.runs)}
                 {m.openRuns > 0 ? ` (${m.openRuns} open)` : ''}
               </td>
               <td class="num">{m.tiers}</td>
@@ -62,6 +64,7 @@ export function FileInfo({ info }: { info: OpenResult }) {
           ))}
         </tbody>
       </table>
+      </div>
       {d.problems.length > 0 && (
         <ul class="warn small">
           {d.problems.map((p) => (

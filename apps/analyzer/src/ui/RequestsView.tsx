@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { AnalyzerError, type AnalyzerClient } from '../client.js';
-import { formatDateTime, formatInt } from '../lib/format.js';
+import { formatDateTime, formatNumber } from '../lib/core-rules.js';
 import type { Range } from '../lib/range.js';
 import type { RequestsQuery, RequestsResult, SortKey, UserError } from '../worker/protocol.js';
 import { ErrorBox } from './ErrorBox.js';
@@ -116,7 +116,7 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
           </select>
         </label>
         <span class="muted" data-testid="requests-total" data-value={result?.total ?? ''}>
-          {result ? `${formatInt(result.total)} requests in range` : 'Reading requests…'}
+          {result ? `${formatNumber(result.total)} requests in range` : 'Reading requests…'}
           {loading && result ? ' · updating…' : ''}
         </span>
         <span class="spacer" />
@@ -128,7 +128,7 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
         </button>
       </div>
       {error && <ErrorBox error={error} testId="requests-error" />}
-      <div class="table-wrap">
+      <div class="table-wrap" role="region" aria-label="Requests" tabIndex={0}>
         <table class="data" data-testid="requests-table">
           <thead>
             <tr>
@@ -145,16 +145,16 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
           <tbody>
             {result?.rows.map((r) => (
               <tr key={`${r.model}\u0000${r.id}`} data-testid="request-row" data-model={r.model}>
-                <td data-value={r.timestamp}>{formatDateTime(r.timestamp, timeZone, true)}</td>
+                <td data-value={r.timestamp}>{formatDateTime(r.timestamp, timeZone, 'second')}</td>
                 <td class="name">{r.model}</td>
                 <td class="num" data-value={r.inputTokens}>
-                  {formatInt(r.inputTokens)}
+                  {formatNumber(r.inputTokens)}
                 </td>
                 <td class="num" data-value={r.outputTokens}>
-                  {formatInt(r.outputTokens)}
+                  {formatNumber(r.outputTokens)}
                 </td>
-                <td class="num">{formatInt(r.cacheN)}</td>
-                <td class="num">{formatInt(r.promptN)}</td>
+                <td class="num">{formatNumber(r.cacheN)}</td>
+                <td class="num">{formatNumber(r.promptN)}</td>
               </tr>
             ))}
           </tbody>
@@ -168,7 +168,7 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
           ‹ Previous
         </button>
         <span data-testid="page-info">
-          Page {formatInt(shownPage + 1)} of {formatInt(pages)}
+          Page {formatNumber(shownPage + 1)} of {formatNumber(pages)}
         </span>
         <button type="button" disabled={shownPage >= pages - 1} onClick={() => setPage(shownPage + 1)} data-testid="page-next">
           Next ›

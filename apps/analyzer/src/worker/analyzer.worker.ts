@@ -1,9 +1,11 @@
-import type { ModelBilling, ModelRunTime, Monitor, PricingOverrides, Summary } from '@llm-monitor/core';
+import type { ModelBilling, ModelRunTime, Monitor, PricingOverrides, Series, Summary } from '@llm-monitor/core';
 import { openWasmMonitor } from '@llm-monitor/driver-wasm';
 import initSqlJs from 'sql.js';
 import wasmUrl from 'sql.js/dist/sql-wasm-browser.wasm?url';
 import type { DataSpan } from '../lib/range.js';
+import { coveredSeconds } from '../lib/runs.js';
 import {
+  EVENTS_HEADER,
   MAX_FILE_BYTES,
   type OpenResult,
   type OpenSource,
@@ -114,61 +116,71 @@ function database(): OpenDatabase {
 async function open(id: number, source: OpenSource): Promise<OpenResult> {
   const started = performance.now();
   const progress = progressReporter(id);
-  if (current) {
-    const previous = current;
-    current = null;
-    await previous.monitor.close().catch(() => undefined);
-  }
-  const { bytes, fileName } = await read(source, progress);
-  const header = hasSqliteHeader(bytes) ? 'sqlite' : 'other';
-  progress('starting', 0.72, bytes.length, bytes.length);
-  let SQL;
+  const name = source.kind === 'file' ? source.file.name : decodeURIComponent(new URL(source.url, self.location.href).pathname.split('/').pop() || source.url);
+  // the file shown stays open (and on the page) until this one has opened: a bad file keeps the analysis
   try {
-    SQL = await sqlReady;
-  } catch (error) {
-    throw new Failure({
-      kind: 'internal',
-      title: 'SQLite could not start',
-      message: 'The WebAssembly build of SQLite failed to load. Reload the page; if this persists, the app was served without its .wasm file.',
-      detail: String(error),
+    const { bytes, fileName, liveEvents } = await read(source, progress);
+    if (bytes.length === 0)
+      throw new Failure({
+        kind: 'empty',
+        title: 'This file is empty',
+        message: `${fileName} is 0 bytes long, so it holds no database. It may have been copied while it was still being written, or be a placeholder: copy monitoring.db again.`,
+        detail: 'size 0 bytes',
+      });
+    const header = hasSqliteHeader(bytes) ? 'sqlite' : 'other';
+    progress('starting', 0.72, bytes.length, bytes.length);
+    const SQL = await sqlReady.catch((error: unknown) => {
+      throw new Failure({
+        kind: 'internal',
+        title: 'SQLite could not start',
+        message: 'The WebAssembly build of SQLite failed to load. Reload the page; if this persists, the app was served without its .wasm file.',
+        detail: String(error),
+      });
     });
-  }
-  progress('opening', 0.78, bytes.length, bytes.length);
-  let opened;
-  try {
-    opened = await openWasmMonitor({ SQL, bytes, readOnly: true });
-  } catch (error) {
-    throw new Failure(toUserError(error, header));
-  }
-  const { monitor, walPatched } = opened;
-  try {
-    progress('analysing', 0.84, bytes.length, bytes.length);
-    const description = await monitor.describe();
-    const billing: Record<string, ModelBilling | null> = {};
-    const modelRuns: Record<string, ModelRunTime[]> = {};
-    for (const m of description.models) {
-      billing[m.name] = await monitor.getModelBilling(m.name).catch(() => null);
-      modelRuns[m.name] = await monitor.getModelRuntime(m.name).catch(() => []);
+    progress('opening', 0.78, bytes.length, bytes.length);
+    let opened;
+    try {
+      opened = await openWasmMonitor({ SQL, bytes, readOnly: true });
+    } catch (error) {
+      throw new Failure(toUserError(error, header));
     }
-    const programRuns = await monitor.getProgramRuntime();
-    progress('analysing', 0.9, bytes.length, bytes.length);
-    const whole = await monitor.summary({});
-    const info: OpenResult = {
-      fileName,
-      size: bytes.length,
-      walPatched,
-      description,
-      billing,
-      span: dataSpan(whole, programRuns, modelRuns),
-      programRuns,
-      modelRuns,
-      openMs: Math.round(performance.now() - started),
-    };
-    current = { monitor, info, header, summaries: new Map([[summaryKey(null, null, {}), whole]]), requests: null };
-    return info;
+    const { monitor, walPatched } = opened;
+    try {
+      progress('analysing', 0.84, bytes.length, bytes.length);
+      const description = await monitor.describe();
+      const billing: Record<string, ModelBilling | null> = {};
+      const modelRuns: Record<string, ModelRunTime[]> = {};
+      for (const m of description.models) {
+        billing[m.name] = await monitor.getModelBilling(m.name).catch(() => null);
+        modelRuns[m.name] = await monitor.getModelRuntime(m.name).catch(() => []);
+      }
+      const programRuns = await monitor.getProgramRuntime();
+      progress('analysing', 0.9, bytes.length, bytes.length);
+      const whole = await monitor.summary({});
+      progress('analysing', 1, bytes.length, bytes.length);
+      const info: OpenResult = {
+        fileName,
+        size: bytes.length,
+        walPatched,
+        description,
+        billing,
+        span: dataSpan(whole, programRuns, modelRuns),
+        programRuns,
+        modelRuns,
+        openMs: Math.round(performance.now() - started),
+        liveEvents,
+      };
+      const previous = current;
+      current = { monitor, info, header, summaries: new Map([[summaryKey(null, null, {}), whole]]), requests: null };
+      await previous?.monitor.close().catch(() => undefined);
+      return info;
+    } catch (error) {
+      await monitor.close().catch(() => undefined);
+      throw new Failure(toUserError(error, header));
+    }
   } catch (error) {
-    await monitor.close().catch(() => undefined);
-    throw new Failure(toUserError(error, header));
+    const userError = error instanceof Failure ? error.error : toUserError(error);
+    throw new Failure({ ...userError, file: name });
   }
 }
 
@@ -184,13 +196,13 @@ function progressReporter(id: number): ReportProgress {
   };
 }
 
-async function read(source: OpenSource, progress: ReportProgress): Promise<{ bytes: Uint8Array; fileName: string }> {
+async function read(source: OpenSource, progress: ReportProgress): Promise<{ bytes: Uint8Array; fileName: string; liveEvents: string | null }> {
   if (source.kind === 'file') {
     const { file } = source;
     if (file.size > MAX_FILE_BYTES) throw new Failure(tooLarge(file.size));
     const bytes = new Uint8Array(file.size);
     await pump(file.stream().getReader(), (chunk, offset) => bytes.set(chunk, offset), file.size, progress);
-    return { bytes, fileName: file.name };
+    return { bytes, fileName: file.name, liveEvents: null };
   }
   const url = new URL(source.url, self.location.href);
   if (url.origin !== self.location.origin)
@@ -232,7 +244,9 @@ async function read(source: OpenSource, progress: ReportProgress): Promise<{ byt
     offset += chunk.length;
   }
   const fileName = decodeURIComponent(url.pathname.split('/').pop() || 'download.db');
-  return { bytes, fileName };
+  const events = response.headers.get(EVENTS_HEADER);
+  const liveEvents = events && new URL(events, url).origin === self.location.origin ? new URL(events, url).href : null;
+  return { bytes, fileName, liveEvents };
 }
 
 async function pump(
@@ -281,22 +295,36 @@ function summaryKey(from: number | null, to: number | null, pricing: PricingOver
   return JSON.stringify([from, to, pricing]);
 }
 
-async function overview(db: OpenDatabase, query: OverviewQuery): Promise<OverviewResult> {
-  const started = performance.now();
+async function figures(db: OpenDatabase, query: OverviewQuery, pricing: PricingOverrides): Promise<{ summary: Summary; series: Series }> {
   const window = { ...(query.from === null ? {} : { from: query.from }), ...(query.to === null ? {} : { to: query.to }) };
-  const key = summaryKey(query.from, query.to, query.pricing);
+  const key = summaryKey(query.from, query.to, pricing);
   let summary = db.summaries.get(key);
   if (!summary) {
-    summary = await db.monitor.summary({ ...window, pricing: query.pricing });
+    summary = await db.monitor.summary({ ...window, pricing });
     if (db.summaries.size >= 16) db.summaries.delete(db.summaries.keys().next().value!);
     db.summaries.set(key, summary);
   }
-  const series = await db.monitor.series({ ...window, pricing: query.pricing, bucket: query.bucket, timeZone: query.timeZone });
-  const from = query.from ?? Number.NEGATIVE_INFINITY;
-  const to = query.to ?? Number.POSITIVE_INFINITY;
-  let programSeconds = 0;
-  for (const run of db.info.programRuns) programSeconds += Math.max(0, Math.min(run.endTime, to) - Math.max(run.startTime, from));
-  return { summary, series, programSeconds, ms: Math.round(performance.now() - started) };
+  const series = await db.monitor.series({ ...window, pricing, bucket: query.bucket, timeZone: query.timeZone });
+  return { summary, series };
+}
+
+async function overview(db: OpenDatabase, query: OverviewQuery): Promise<OverviewResult> {
+  const started = performance.now();
+  const scenario = Object.keys(query.pricing).length > 0;
+  const { summary, series } = await figures(db, query, query.pricing);
+  const baseline = scenario ? await figures(db, query, {}) : null;
+  const { span, programRuns, modelRuns } = db.info;
+  const from = query.from ?? span?.first ?? 0;
+  const to = query.to ?? (span ? span.last + 1 : from);
+  return {
+    summary,
+    series,
+    baseline,
+    windowSeconds: Math.max(0, to - from),
+    anyModelSeconds: coveredSeconds(Object.values(modelRuns).flat(), from, to),
+    programSeconds: coveredSeconds(programRuns, from, to),
+    ms: Math.round(performance.now() - started),
+  };
 }
 
 function requestsTable(db: OpenDatabase): Promise<RequestsTable> {

@@ -10,6 +10,12 @@ import type { DataSpan } from '../lib/range.js';
 /** Files above this size are refused before reading: sql.js holds the whole file in memory, twice while opening. */
 export const MAX_FILE_BYTES = 1024 ** 3;
 
+/**
+ * The response header by which `llm-monitor serve` names its change feed (Server-Sent Events) when it
+ * sends the database; each `change` event means a new snapshot is ready at the same URL.
+ */
+export const EVENTS_HEADER = 'Llm-Monitor-Events';
+
 export type OpenSource = { kind: 'file'; file: File } | { kind: 'url'; url: string };
 
 export interface OverviewQuery {
@@ -53,12 +59,23 @@ export interface OpenResult {
   modelRuns: Record<string, ModelRunTime[]>;
   /** Milliseconds from the start of reading until the file was open and described. */
   openMs: number;
+  /**
+   * Where the server announces changes of the file (Server-Sent Events), from the `Llm-Monitor-Events`
+   * header `llm-monitor serve` sends with the database; null for a picked file or another server.
+   */
+  liveEvents: string | null;
 }
 
 export interface OverviewResult {
   summary: Summary;
   series: Series;
-  /** Seconds the program ran inside the window (0 for files without `program_runtime`). */
+  /** With a what-if scenario: the same figures at the stored prices; null without one. */
+  baseline: { summary: Summary; series: Series } | null;
+  /** Length of the window shown (an open end is the file's first or last activity), seconds. */
+  windowSeconds: number;
+  /** Seconds of the window in which at least one model ran (runs merged, never summed). */
+  anyModelSeconds: number;
+  /** Seconds of the window in which the program ran (its runs merged). */
   programSeconds: number;
   ms: number;
 }
@@ -95,6 +112,7 @@ export interface WorkerResults {
 }
 
 export type ErrorKind =
+  | 'empty'
   | 'not-a-database'
   | 'not-a-monitor-db'
   | 'corrupt'
@@ -114,6 +132,8 @@ export interface UserError {
   detail: string;
   /** The model an invalid what-if setting belongs to. */
   model?: string;
+  /** The file the error is about, as the user named or picked it. */
+  file?: string;
 }
 
 export interface Progress {

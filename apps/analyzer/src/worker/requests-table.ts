@@ -1,5 +1,5 @@
 import type { Monitor } from '@llm-monitor/core';
-import { csvLine } from '../lib/csv.js';
+import { csvLine } from '../lib/core-rules.js';
 import type { RequestRow, RequestsQuery, SortKey } from './protocol.js';
 
 /**

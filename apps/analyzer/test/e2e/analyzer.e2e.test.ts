@@ -123,6 +123,17 @@ describe('what-if pricing', () => {
     const expected = await coreSummary(seedCopy, { pricing: tierOverride });
     expect(expected.total.cost).not.toBeCloseTo(before.cost, 6);
     await expectSameAsCore(page, expected);
+    // beside every figure the scenario changes: the stored-price value, the change, and ghost bars in the chart
+    const stored = await coreSummary(seedCopy);
+    expectClose(await value(page, '[data-testid="baseline-total-cost"]'), stored.total.cost, 'stored-price total');
+    expectClose(await value(page, '[data-testid="total-cost-delta"]'), expected.total.cost - stored.total.cost, 'change of the total');
+    for (const m of stored.models)
+      expectClose(await value(page, `[data-testid="model-row"][data-model=${JSON.stringify(m.name)}] [data-testid="model-baseline-cost"]`), m.cost, `stored-price cost of ${m.name}`);
+    expect(await page.locator('[data-testid="whatif-strip"]').textContent()).toMatch(/stored prices/);
+    const costChart = page.locator('[data-testid="cost-chart"]');
+    await costChart.locator('.chart-box').focus();
+    await page.keyboard.press('Home');
+    await costChart.locator('[data-testid="bucket-baseline"]').waitFor();
     expect(await page.locator(`[data-testid="model-row"][data-model="${LLAMA}"] .badge.edit`).count()).toBe(1);
 
     const hourly = page.locator(`[data-testid="pricing-model"][data-model="${DEEPSEEK}"] input[data-field="hourlyPrice"]`);
@@ -175,8 +186,110 @@ describe('what-if pricing', () => {
   });
 });
 
+describe('scenarios in the link, imported and exported', () => {
+  it('a what-if in the `pricing` parameter is applied on open, beside the baseline; edits update the link; reopening it gives the same figures', async () => {
+    const m = await (await import('@llm-monitor/driver-node')).openMonitor(seedCopy, { readOnly: true });
+    const llama = (await m.getModelBilling(LLAMA))!;
+    await m.close();
+    const pricing: PricingOverrides = { [DEEPSEEK]: { hourlyPrice: 20 }, [LLAMA]: { tierPricing: llama.tierPricing.map((t) => ({ ...t, outputPricePerMillion: 9 })) } };
+    const { page, close } = await newPage(browser, base);
+    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db&pricing=${encodeURIComponent(JSON.stringify(pricing))}`);
+    await waitForOverview(page);
+    await expectSameAsCore(page, await coreSummary(seedCopy, { pricing }));
+    expectClose(await value(page, '[data-testid="baseline-total-cost"]'), (await coreSummary(seedCopy)).total.cost, 'stored-price total');
+    expect(await page.inputValue(`[data-testid="pricing-model"][data-model="${DEEPSEEK}"] input[data-field="hourlyPrice"]`)).toBe('20');
+
+    await page.locator(`[data-testid="pricing-model"][data-model="${DEEPSEEK}"] input[data-field="hourlyPrice"]`).fill('30');
+    await page.waitForURL((url) => (JSON.parse(url.searchParams.get('pricing') ?? '{}') as PricingOverrides)[DEEPSEEK]?.hourlyPrice === 30);
+    await waitForOverview(page);
+    const total = await value(page, '[data-testid="total-cost"]');
+    const link = page.url();
+    expect(link).toContain(`pricing=${encodeURIComponent('{')}`);
+    const second = await newPage(browser, base);
+    await second.page.goto(link);
+    await waitForOverview(second.page);
+    expectClose(await value(second.page, '[data-testid="total-cost"]'), total, 'total from the link');
+    await second.close();
+
+    // a link whose scenario does not fit the file: said in words, naming model and field; the file opens at stored prices
+    const bad = { [DEEPSEEK]: { hourlyPrice: -1 }, 'no-such-model': { hourlyPrice: 1 } };
+    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db&pricing=${encodeURIComponent(JSON.stringify(bad))}`);
+    await waitForOverview(page);
+    const problems = await page.locator('[data-testid="link-problems"]').textContent();
+    expect(problems).toContain(`${DEEPSEEK}: hourly price must be 0 or more.`);
+    expect(problems).toContain('no-such-model: there is no model of that name in this file.');
+    expectClose(await value(page, '[data-testid="total-cost"]'), (await coreSummary(seedCopy)).total.cost, 'stored-price total');
+    expect(new URL(page.url()).searchParams.has('pricing')).toBe(false);
+    await close();
+  });
+
+  it('an invalid field is shown at the field in words and never applied; "+ Add tier" adds a tier that prices; overlaps are warned of', async () => {
+    const { page, close } = await newPage(browser, base);
+    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db`);
+    await waitForOverview(page);
+    const before = await value(page, '[data-testid="total-cost"]');
+    const editor = page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"]`);
+    const field = editor.locator('input[data-tier="1"][data-field="inputPricePerMillion"]');
+    await field.fill('-3');
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    const message = editor.locator('[data-testid="field-error"]');
+    expect(await message.textContent()).toBe('Input price per million tokens must be 0 or more.');
+    expect(await field.getAttribute('aria-describedby')).toBe(await message.getAttribute('id'));
+    await page.locator('[data-testid="scenario-invalid"]').waitFor();
+    expect(await value(page, '[data-testid="total-cost"]')).toBe(before);
+    expect(await page.isDisabled('[data-testid="pricing-download"]')).toBe(true);
+    await field.fill('abc');
+    expect(await message.textContent()).toBe('Input price per million tokens must be a number.');
+    await field.fill('1.2');
+    await waitForOverview(page);
+    expect(await message.count()).toBe(0);
+
+    await editor.locator('[data-testid="pricing-add-tier"]').click();
+    const added = editor.locator('tr[data-tier="4"]');
+    expect(await added.locator('input[data-field="startTokens"]').inputValue()).toBe('131073');
+    await editor.locator('input[data-tier="2"][data-field="startTokens"]').fill('10000');
+    expect(await editor.locator('[data-testid="pricing-warnings"]').textContent()).toMatch(/Tiers 1 and 2 overlap from 10000 input tokens/);
+    await close();
+  });
+
+  it('export writes the scenario as JSON; importing it in a fresh page gives the same figures; a bad file is refused naming its fields', async () => {
+    const { page, close } = await newPage(browser, base);
+    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db`);
+    await waitForOverview(page);
+    await page.locator(`[data-testid="pricing-model"][data-model="${DEEPSEEK}"] input[data-field="hourlyPrice"]`).fill('11');
+    await page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"] select[data-field="billing"]`).selectOption('hourly');
+    await page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"] input[data-field="hourlyPrice"]`).fill('2');
+    await waitForOverview(page);
+    const total = await value(page, '[data-testid="total-cost"]');
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid="pricing-download"]');
+    const exported = join(tempCopy(SEED), '..', 'exported-scenario.json');
+    await (await download).saveAs(exported);
+    const scenario = JSON.parse(readFileSync(exported, 'utf8')) as PricingOverrides;
+    expect(scenario[DEEPSEEK]!.hourlyPrice).toBe(11);
+    expect(scenario[LLAMA]).toMatchObject({ useTierPricing: false, hourlyPrice: 2 });
+    expectClose(total, (await coreSummary(seedCopy, { pricing: scenario })).total.cost, 'cost with the exported scenario');
+    await close();
+
+    const fresh = await newPage(browser, base);
+    await fresh.page.goto(`${base}?url=/fixtures/seed-v1-dev.db`);
+    await waitForOverview(fresh.page);
+    const bad = join(tempCopy(SEED), '..', 'bad-scenario.json');
+    writeFileSync(bad, JSON.stringify({ [LLAMA]: { tierPricing: [{ tierIndex: 1, startTokens: 0, endTokens: -1, inputPricePerMillion: 'cheap', outputPricePerMillion: 1 }] } }));
+    await fresh.page.setInputFiles('[data-testid="pricing-import"]', bad);
+    expect(await fresh.page.locator('[data-testid="import-error"]').textContent()).toContain(
+      `bad-scenario.json: ${LLAMA}: tier 1, input price per million tokens must be a number.`,
+    );
+    await fresh.page.setInputFiles('[data-testid="pricing-import"]', exported);
+    await waitForOverview(fresh.page);
+    expectClose(await value(fresh.page, '[data-testid="total-cost"]'), total, 'cost after import');
+    expect(await fresh.page.locator('[data-testid="import-error"]').count()).toBe(0);
+    await fresh.close();
+  });
+});
+
 describe('errors a user understands', () => {
-  it('a file that is not a database, a SQLite file of another application, a corrupt database, a file above the size limit', async () => {
+  it('a file that is not a database, of another application, corrupt, too large or empty: each named; a bad file after a good one keeps the analysis', async () => {
     const dir = join(tempCopy(SEED), '..');
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'these are my notes, not a database\n'.repeat(20));
@@ -188,6 +301,8 @@ describe('errors a user understands', () => {
     const bytes = readFileSync(SEED);
     bytes.fill(0xa5, 4096, bytes.length); // every page after the first: garbage
     writeFileSync(corrupt, bytes);
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
     const huge = join(dir, 'huge.db');
     writeFileSync(huge, '');
     (await import('node:fs')).truncateSync(huge, 1024 ** 3 + 1); // sparse: costs no disk
@@ -199,13 +314,28 @@ describe('errors a user understands', () => {
       const box = page.locator(`[data-testid="open-error"][data-kind="${kind}"]`);
       await box.waitFor({ timeout: 15_000 });
       expect(await box.textContent()).toMatch(words);
+      expect(await box.locator('[data-testid="error-file"]').textContent()).toBe(`: ${path.split('/').pop()}`);
     };
     await expectError(text, 'not-a-database', /not a SQLite database/);
     await expectError(other, 'not-a-monitor-db', /not a monitoring database/);
     await expectError(corrupt, 'corrupt', /damaged|corrupt/);
     await expectError(huge, 'too-large', /up to 1\.0 GiB/);
-    // and a good file still opens afterwards
+    await expectError(empty, 'empty', /empty\.db is 0 bytes long/);
+    expect(await page.locator('[data-testid="error-file"]').textContent()).toBe(': empty.db');
+    // a good file still opens afterwards
     await openThroughInput(page, SEED);
+    await page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"] input[data-field="hourlyPrice"]`).fill('4');
+    await page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"] select[data-field="billing"]`).selectOption('hourly');
+    await waitForOverview(page);
+    const edited = await shownNumbers(page);
+    // and a bad file dropped after it is refused by name, keeping the analysis and the edits
+    await page.setInputFiles('[data-testid="file-input"]', corrupt);
+    const box = page.locator('[data-testid="open-error"][data-kind="corrupt"]');
+    await box.waitFor({ timeout: 15_000 });
+    expect(await box.textContent()).toContain('corrupt.db');
+    expect(await box.textContent()).toContain('Still showing seed-v1-dev.db with your what-if edits.');
+    expect(await shownNumbers(page)).toEqual(edited);
+    expect(await page.inputValue(`[data-testid="pricing-model"][data-model="${LLAMA}"] input[data-field="hourlyPrice"]`)).toBe('4');
     await close();
   });
 });
@@ -217,10 +347,12 @@ describe('links', () => {
     const to = 1_710_100_000;
     await page.goto(`${base}?url=/fixtures/seed-v1-dev.db&from=${from}&to=${to}&tz=Asia/Shanghai`);
     await waitForOverview(page);
-    await expectSameAsCore(page, await coreSummary(seedCopy, { from: Date.parse(from) / 1000, to }));
+    // ranges lie on the 15-minute grid: `to` is rounded up to the next boundary, and the link says so
+    expect(rangeFromUrl(page.url())).toEqual({ from: Date.parse(from) / 1000, to: Math.ceil(to / 900) * 900 });
+    await expectSameAsCore(page, await coreSummary(seedCopy, rangeFromUrl(page.url())));
     expect(await page.inputValue('[data-testid="time-zone"]')).toBe('Asia/Shanghai');
 
-    await page.selectOption('[data-testid="bucket"]', 'hour');
+    await page.selectOption('select[data-testid="bucket-select"]', 'hour');
     await page.waitForURL(/bucket=hour/);
     await page.click('[data-testid="preset-all"]');
     await page.waitForURL((url) => !url.searchParams.has('from'));
@@ -248,7 +380,7 @@ describe('requests', () => {
     expect(await rows.count()).toBe(Math.min(50, model.requests));
     expect(new Set(await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-model'))))).toEqual(new Set([model.name]));
 
-    await page.click('button[data-sort="inputTokens"]'); // largest first
+    await page.click('[data-testid="requests-table"] button[data-sort="inputTokens"]'); // largest first
     await expect
       .poll(async () => Number(await rows.first().locator('td').nth(2).getAttribute('data-value')))
       .toBe(Math.max(...(await readInputTokens(normalizedCopy, model.name))));
