@@ -1,8 +1,12 @@
-import type { Server } from 'node:http';
+import { copyFileSync, createReadStream, readFileSync, statSync } from 'node:fs';
+import { type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { openMonitor } from '@llm-monitor/driver-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DIST,
   FIXTURES,
   axeViolations,
   coreSeries,
@@ -185,5 +189,91 @@ describe('for a person', () => {
     await page.click('[data-testid="model-table"] button[data-sort="cost"]');
     expect(await costs()).toEqual(summary.models.map((m) => m.cost).sort((a, b) => a - b));
     await close();
+  });
+});
+
+/**
+ * The protocol of `llm-monitor serve` (apps/cli/src/commands/serve.ts, tested there against the real
+ * command): the database's response names the change feed in `Llm-Monitor-Events`, and the feed sends
+ * `event: change` when a new snapshot is ready at the same URL.
+ */
+async function startLiveServer(database: string) {
+  const listeners = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      res.write('retry: 2000\n\n');
+      listeners.add(res);
+      req.on('close', () => listeners.delete(res));
+      return;
+    }
+    if (path === '/monitoring.db') {
+      res.writeHead(200, { 'content-type': 'application/vnd.sqlite3', 'content-length': statSync(database).size, 'cache-control': 'no-store', 'llm-monitor-events': '/events' });
+      createReadStream(database).pipe(res);
+      return;
+    }
+    const file = join(DIST, path.slice(1) || 'index.html');
+    try {
+      const body = readFileSync(file);
+      const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.wasm') ? 'application/wasm' : 'text/html';
+      res.writeHead(200, { 'content-type': type }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    announce: () => {
+      for (const res of listeners) res.write('event: change\ndata: {"snapshot":1}\n\n');
+    },
+    listeners: () => listeners.size,
+    close: () => new Promise<void>((done) => {
+      for (const res of listeners) res.end();
+      server.close(() => done());
+    }),
+  };
+}
+
+describe('live when served', () => {
+  it('a new snapshot announced by the server updates the open page in place, keeping range, zone, bucket, legend and what-if edits', async () => {
+    const database = join(tempCopy(SEED), '..', 'live.db');
+    copyFileSync(SEED, database);
+    const live = await startLiveServer(database);
+    const { page, close } = await newPage(browser, live.base);
+    try {
+      await page.goto(`${live.base}?url=/monitoring.db&bucket=hour&tz=Asia/Shanghai`);
+      await waitForOverview(page);
+      await expect.poll(() => live.listeners()).toBe(1);
+      const llama = 'Llama-3.3-70B-Instruct-Q4_K_M';
+      await page.locator(`[data-testid="pricing-model"][data-model="${llama}"] input[data-field="hourlyPrice"]`).fill('3');
+      await page.locator(`[data-testid="pricing-model"][data-model="${llama}"] select[data-field="billing"]`).selectOption('hourly');
+      await page.click(`[data-testid="token-chart"] [data-testid="legend-item"][data-model="${llama}"]`);
+      await waitForOverview(page);
+      const requests = await value(page, '[data-testid="total-requests"]');
+      await page.evaluate(() => ((document.querySelector('#overview') as HTMLElement & { marked?: boolean }).marked = true));
+      const url = page.url();
+
+      const writer = await openMonitor(database);
+      await writer.addModelRequest(llama, [1_710_050_000, 100, 10]);
+      await writer.close();
+      live.announce();
+
+      await expect.poll(() => page.getAttribute('[data-testid="live"]', 'data-version')).toBe('1');
+      await waitForOverview(page);
+      expect(await value(page, '[data-testid="total-requests"]')).toBe(requests + 1);
+      // the same page, not a reload: same elements, same link, same edits and legend
+      expect(await page.evaluate(() => (document.querySelector('#overview') as HTMLElement & { marked?: boolean }).marked)).toBe(true);
+      expect(page.url()).toBe(url);
+      expect(await page.inputValue(`[data-testid="pricing-model"][data-model="${llama}"] input[data-field="hourlyPrice"]`)).toBe('3');
+      expect(await page.getAttribute(`[data-testid="token-chart"] [data-testid="legend-item"][data-model="${llama}"]`, 'aria-pressed')).toBe('false');
+      expect(await page.inputValue('select[data-testid="bucket-select"]')).toBe('hour');
+      const expected = await coreSummary(database, { pricing: { [llama]: { useTierPricing: false, hourlyPrice: 3 } } });
+      expect(await value(page, '[data-testid="total-cost"]')).toBeCloseTo(expected.total.cost, 9);
+    } finally {
+      await close();
+      await live.close();
+    }
   });
 });
