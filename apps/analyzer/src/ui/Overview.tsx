@@ -143,14 +143,14 @@ interface Column {
 
 const COLUMNS: readonly Column[] = [
   { key: 'name', label: 'Model', numeric: false },
-  { key: 'billingMethod', label: 'Billing', numeric: false },
+  { key: 'cost', label: 'Cost', numeric: true },
+  { key: 'baselineCost', label: 'Stored prices', numeric: true, title: 'The cost at the prices stored in the file', scenario: true },
+  { key: 'delta', label: 'Change', numeric: true, title: 'What-if cost minus the cost at stored prices', scenario: true },
   { key: 'requests', label: 'Requests', numeric: true },
   { key: 'inputTokens', label: 'Input', numeric: true, title: 'Input tokens' },
   { key: 'outputTokens', label: 'Output', numeric: true, title: 'Output tokens' },
   { key: 'cacheHitTokens', label: 'Cache hits', numeric: true, title: 'Prompt tokens served from the KV cache' },
-  { key: 'cost', label: 'Cost', numeric: true },
-  { key: 'baselineCost', label: 'Stored prices', numeric: true, title: 'The cost at the prices stored in the file', scenario: true },
-  { key: 'delta', label: 'Change', numeric: true, title: 'What-if cost minus the cost at stored prices', scenario: true },
+  { key: 'billingMethod', label: 'Billing', numeric: false },
   { key: 'unpricedRequests', label: 'Unpriced', numeric: true, title: 'Requests of a tier-billed model that no tier covers' },
   { key: 'runtimeSeconds', label: 'Uptime', numeric: true, title: 'Time the model ran in the window, and its share of the window' },
   { key: 'idleSeconds', label: 'Idle', numeric: true, title: 'Uptime in 15-minute slots without a request' },
@@ -222,22 +222,6 @@ export function ModelTable({
                 <span class="swatch" style={{ background: m.color }} />
                 <span title={m.name}>{m.name}</span> <span class="badge">{m.shape}</span>
               </th>
-              <td data-testid="model-billing" data-value={m.billingMethod}>
-                {m.billingMethod === 'tier' ? 'per token' : 'hourly'}
-                {overridden.has(m.name) && <span class="badge edit">what-if</span>}
-              </td>
-              <td class="num">
-                <Value value={m.requests} text={formatNumber(m.requests)} testId="model-requests" />
-              </td>
-              <td class="num">
-                <Value value={m.inputTokens} text={formatNumber(m.inputTokens)} testId="model-input-tokens" />
-              </td>
-              <td class="num">
-                <Value value={m.outputTokens} text={formatNumber(m.outputTokens)} testId="model-output-tokens" />
-              </td>
-              <td class="num">
-                <Value value={m.cacheHitTokens} text={formatNumber(m.cacheHitTokens)} testId="model-cache-tokens" />
-              </td>
               <td class="num strong">
                 <Value value={m.cost} text={formatCost(m.cost, money)} testId="model-cost" />
               </td>
@@ -251,6 +235,22 @@ export function ModelTable({
                   </td>
                 </>
               )}
+              <td class="num">
+                <Value value={m.requests} text={formatNumber(m.requests)} testId="model-requests" />
+              </td>
+              <td class="num">
+                <Value value={m.inputTokens} text={formatNumber(m.inputTokens)} testId="model-input-tokens" />
+              </td>
+              <td class="num">
+                <Value value={m.outputTokens} text={formatNumber(m.outputTokens)} testId="model-output-tokens" />
+              </td>
+              <td class="num">
+                <Value value={m.cacheHitTokens} text={formatNumber(m.cacheHitTokens)} testId="model-cache-tokens" />
+              </td>
+              <td data-testid="model-billing" data-value={m.billingMethod}>
+                {m.billingMethod === 'tier' ? 'per token' : 'hourly'}
+                {overridden.has(m.name) && <span class="badge edit">what-if</span>}
+              </td>
               <td class={m.unpricedRequests > 0 ? 'num warn' : 'num'}>
                 <Value value={m.unpricedRequests} text={formatNumber(m.unpricedRequests)} testId="model-unpriced" />
               </td>
@@ -274,11 +274,6 @@ export function ModelTable({
         <tfoot>
           <tr>
             <th scope="row">All models</th>
-            <td />
-            <td class="num">{formatNumber(total.requests)}</td>
-            <td class="num">{formatNumber(total.inputTokens)}</td>
-            <td class="num">{formatNumber(total.outputTokens)}</td>
-            <td class="num">{formatNumber(total.cacheHitTokens)}</td>
             <td class="num">{formatCost(total.cost, money)}</td>
             {scenario && (
               <>
@@ -288,6 +283,11 @@ export function ModelTable({
                 </td>
               </>
             )}
+            <td class="num">{formatNumber(total.requests)}</td>
+            <td class="num">{formatNumber(total.inputTokens)}</td>
+            <td class="num">{formatNumber(total.outputTokens)}</td>
+            <td class="num">{formatNumber(total.cacheHitTokens)}</td>
+            <td />
             <td class="num">{formatNumber(total.unpricedRequests)}</td>
             <td class="num">{formatShare(overview.anyModelSeconds, window)} any</td>
             <td />

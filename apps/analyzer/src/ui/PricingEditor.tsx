@@ -272,12 +272,14 @@ function Tiers({
               const set = (field: string) => (value: number | boolean) => onChange(setTierField(draft, t.tierIndex, field, value));
               return (
                 <tr key={t.tierIndex} data-tier={t.tierIndex}>
-                  <td class="num">{t.tierIndex}</td>
-                  {columns.map(([field]) => {
+                  <td class="num" data-label="Tier">
+                    {t.tierIndex}
+                  </td>
+                  {columns.map(([field, heading]) => {
                     const label = `${model}: tier ${t.tierIndex}, ${FIELD_LABELS[field]}`;
                     const value = (t as unknown as Record<string, number | boolean>)[field]!;
                     return (
-                      <td key={field}>
+                      <td key={field} data-label={heading}>
                         {field === 'supportCache' ? (
                           <input type="checkbox" checked={value as boolean} aria-label={label} data-field={field} data-tier={t.tierIndex} onChange={(e) => set(field)(e.currentTarget.checked)} />
                         ) : (
