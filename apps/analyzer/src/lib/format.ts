@@ -1,6 +1,6 @@
 /**
  * What only the analyzer shows: file sizes, compact axis ticks and shares. Every other number, time and
- * cost goes through core's formats (`./core-rules.ts`); full precision goes into `data-value` attributes.
+ * cost goes through core's formats (`@llm-monitor/core`); full precision goes into `data-value` attributes.
  */
 
 export function formatBytes(bytes: number): string {

@@ -1,12 +1,21 @@
-import type { ModelBilling, PricingOverride, PricingOverrides, Shape, TierPricing, TierWindow } from '@llm-monitor/core';
-import { type PricingProblem, type TierProblem, pricingProblems, tierProblems, windowProblems } from './core-rules.js';
+import {
+  type ModelBilling,
+  type PricingOverride,
+  type PricingOverrides,
+  type PricingProblem,
+  type Shape,
+  type TierPricing,
+  type TierProblem,
+  type TierWindow,
+  pricingProblems,
+} from '@llm-monitor/core';
 
 /**
  * The what-if editor's state: per model, an editable copy of its billing. Only models whose draft differs
  * from the file's settings become `pricing` overrides for `summary`/`series`; the file is never written.
  * Files of shapes S5–S7 price with 2-D windows, the older ones with input-token ranges; a draft keeps the
- * kind its model has. A field holding text that is not a number is NaN here, so that it is reported at
- * its field instead of being dropped.
+ * kind its model has. A field holding text that is not a number keeps that text (typed as a number), so
+ * that core's `pricingProblems` reports it at its field, quoting it, instead of it being dropped.
  */
 export type Draft =
   | { useTierPricing: boolean; hourlyPrice: number; kind: 'ranges'; tiers: TierPricing[] }
@@ -31,7 +40,7 @@ export function draftToOverride(draft: Draft): PricingOverride {
   return draft.kind === 'windows' ? { ...base, tierWindows: draft.tiers } : { ...base, tierPricing: draft.tiers };
 }
 
-/** A model's draft with an override (of a link or an imported file) laid over it; the override is valid. */
+/** A model's draft with an override (of a link or an imported file) laid over it; the override is valid (tiers are objects). */
 export function applyOverride(draft: Draft, override: PricingOverride): Draft {
   const base = {
     useTierPricing: override.useTierPricing ?? draft.useTierPricing,
@@ -47,11 +56,7 @@ export function applyOverride(draft: Draft, override: PricingOverride): Draft {
     return {
       ...base,
       kind: 'ranges',
-      tiers: override.tierPricing.map((t) =>
-        Array.isArray(t)
-          ? { tierIndex: t[0], startTokens: t[1], endTokens: t[2], inputPricePerMillion: t[3], outputPricePerMillion: t[4], supportCache: t[5] ?? false, cacheHitPricePerMillion: t[6] ?? 0 }
-          : { ...(t as TierPricing), supportCache: (t as Partial<TierPricing>).supportCache ?? false, cacheHitPricePerMillion: (t as Partial<TierPricing>).cacheHitPricePerMillion ?? 0 },
-      ),
+      tiers: (override.tierPricing as readonly TierPricing[]).map((t) => ({ ...t, supportCache: t.supportCache ?? false, cacheHitPricePerMillion: t.cacheHitPricePerMillion ?? 0 })),
     };
   return { ...draft, ...base } as Draft;
 }
@@ -127,21 +132,24 @@ export function removeTier(draft: Draft, tierIndex: number): Draft {
 }
 
 /** Sets one field of one tier (matched by index). */
-export function setTierField(draft: Draft, tierIndex: number, field: string, value: number | boolean): Draft {
+export function setTierField(draft: Draft, tierIndex: number, field: string, value: number | boolean | string): Draft {
   if (draft.kind === 'ranges')
     return { ...draft, tiers: draft.tiers.map((t) => (t.tierIndex === tierIndex ? { ...t, [field]: value } : t)) };
   return { ...draft, tiers: draft.tiers.map((t) => (t.tierIndex === tierIndex ? { ...t, [field]: value } : t)) };
 }
 
-/** What core would refuse in a draft, each at its field (`['tierPricing', 0, 'inputPricePerMillion']`). */
+/** What core would refuse in a draft, each at its field (`['tierPricing', 0, 'inputPricePerMillion']`), in words. */
 export function draftProblems(draft: Draft): PricingProblem[] {
-  return pricingProblems(draftToOverride(draft));
+  return pricingProblems(draftToOverride(draft)).filter((p) => p.severity === 'error');
 }
 
-/** Tiers that overlap, leave gaps or can never match: accepted, but worth a warning. */
-export function draftWarnings(draft: Draft): TierProblem[] {
-  if (!draft.useTierPricing || draftProblems(draft).length > 0) return [];
-  return draft.kind === 'ranges' ? tierProblems(draft.tiers) : windowProblems(draft.tiers);
+/** Tiers that overlap, leave gaps or can never match, as sentences: accepted, but worth a warning while billed per token. */
+export function draftWarnings(draft: Draft): string[] {
+  if (!draft.useTierPricing) return [];
+  const problems = pricingProblems(draftToOverride(draft));
+  if (problems.some((p) => p.severity === 'error')) return [];
+  if (draft.kind === 'windows') return windowProblems(draft.tiers).map((p) => `${p.message[0]!.toUpperCase()}${p.message.slice(1)}.`);
+  return problems.map((p) => p.message);
 }
 
 /** How the editor and the messages name a billing setting. */
@@ -165,21 +173,12 @@ export const FIELD_LABELS: Readonly<Record<string, string>> = {
   cacheReadPrice: 'cache-read price per million tokens',
 };
 
-/** `tier 2, input price per million tokens` for `['tierPricing', 1, 'inputPricePerMillion']` of a draft or override. */
-export function describePath(path: readonly (string | number)[], tiers?: readonly { tierIndex: unknown }[]): string {
-  const words: string[] = [];
-  for (let i = 0; i < path.length; i++) {
-    const part = path[i]!;
-    if (part === 'tierPricing' || part === 'tierWindows') {
-      const position = path[i + 1];
-      if (typeof position === 'number') {
-        const index = tiers?.[position]?.tierIndex;
-        words.push(typeof index === 'number' ? `tier ${index}` : `tier #${position + 1} in the list`);
-        i++;
-      } else words.push(part === 'tierPricing' ? 'tiers' : 'tier windows');
-    } else words.push(typeof part === 'string' ? (FIELD_LABELS[part] ?? `"${part}"`) : `#${part + 1}`);
-  }
-  return words.join(', ');
+/** `tier 2: ` for a problem at `['tierPricing', 1, …]` (by the tier's own index when it has one), else nothing. */
+function tierOf(path: readonly (string | number)[], tiers: unknown): string {
+  const position = path[1];
+  if ((path[0] !== 'tierPricing' && path[0] !== 'tierWindows') || typeof position !== 'number') return '';
+  const index = Array.isArray(tiers) ? (tiers[position] as { tierIndex?: unknown } | undefined)?.tierIndex : undefined;
+  return typeof index === 'number' ? `tier ${index}: ` : `tier #${position + 1} of the list: `;
 }
 
 export interface ScenarioProblem {
@@ -201,9 +200,41 @@ export function scenarioProblems(input: unknown, models: readonly string[]): Sce
       continue;
     }
     const o = override as Record<string, unknown> | null;
-    const tiers = (o && typeof o === 'object' ? (o.tierPricing ?? o.tierWindows) : undefined) as { tierIndex: unknown }[] | undefined;
     for (const p of pricingProblems(override))
-      problems.push({ model, message: `${model}: ${p.path.length ? `${describePath(p.path, Array.isArray(tiers) ? tiers : undefined)} ` : ''}${p.message}.` });
+      if (p.severity === 'error') problems.push({ model, message: `${model}: ${tierOf(p.path, o?.[p.path[0] as string])}${p.message}` });
   }
   return problems;
 }
+
+/**
+ * Overlapping, empty and uncovered 2-D windows (S5–S7 tiers): where two windows overlap, the lower index
+ * prices the request; an empty window never matches. The 2-D counterpart of core's `tierProblems`
+ * (which core's `pricingProblems` reports for range tiers only).
+ */
+export function windowProblems(tiers: readonly TierWindow[]): TierProblem[] {
+  const problems: TierProblem[] = [];
+  if (tiers.length === 0) return [{ kind: 'gap', message: 'there are no tiers: every request is unpriced' }];
+  // as integer intervals [lo, hi]: a lower bound is exclusive unless it is 0; -1 is unbounded
+  const box = (t: TierWindow) => ({
+    input: [t.minInputTokens === 0 ? 0 : t.minInputTokens + 1, t.maxInputTokens === -1 ? Number.POSITIVE_INFINITY : t.maxInputTokens] as const,
+    output: [t.minOutputTokens === 0 ? 0 : t.minOutputTokens + 1, t.maxOutputTokens === -1 ? Number.POSITIVE_INFINITY : t.maxOutputTokens] as const,
+  });
+  const sorted = [...tiers].sort((a, b) => a.tierIndex - b.tierIndex);
+  const boxes = sorted.map(box);
+  const meets = (a: readonly [number, number], b: readonly [number, number]) => a[0] <= b[1] && b[0] <= a[1];
+  sorted.forEach((t, i) => {
+    const b = boxes[i]!;
+    if (b.input[0] > b.input[1] || b.output[0] > b.output[1]) {
+      problems.push({ kind: 'gap', message: `tier ${t.tierIndex} can never match: its upper bound is not above its lower bound` });
+      return;
+    }
+    for (let j = 0; j < i; j++) {
+      const a = boxes[j]!;
+      if (a.input[0] <= a.input[1] && a.output[0] <= a.output[1] && meets(a.input, b.input) && meets(a.output, b.output))
+        problems.push({ kind: 'overlap', message: `tiers ${sorted[j]!.tierIndex} and ${t.tierIndex} overlap; tier ${sorted[j]!.tierIndex} prices the requests in both` });
+    }
+  });
+  if (!boxes.some((b) => b.input[0] === 0 && b.output[0] === 0)) problems.push({ kind: 'uncovered-start', message: 'no tier covers the smallest requests (0 input and 0 output tokens)' });
+  return problems;
+}
+

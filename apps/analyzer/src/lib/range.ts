@@ -1,5 +1,5 @@
 import { BUCKETS, type Bucket, isMonitorError } from '@llm-monitor/core';
-import { checkCurrency, checkTimeZone, epochToWall, localTimeZone, parseTime } from './core-rules.js';
+import { checkCurrency, checkTimeZone, epochToWall, localTimeZone, parseTime } from '@llm-monitor/core';
 
 /**
  * The range, zone, bucket, currency and what-if scenario of the view, and how they are written in the

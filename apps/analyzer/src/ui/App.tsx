@@ -1,7 +1,7 @@
 import type { Bucket, BucketUsage, ModelBilling, PricingOverrides } from '@llm-monitor/core';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { AnalyzerClient, AnalyzerError } from '../client.js';
-import { costDecimals, formatCost, formatDateTime, formatNumber, localTimeZone } from '../lib/core-rules.js';
+import { costDecimals, formatCost, formatDateTime, formatNumber, localTimeZone } from '@llm-monitor/core';
 import { formatBytes, formatCompact } from '../lib/format.js';
 import { type Draft, applyOverride, draftFromBilling, draftProblems, draftToOverride, overridesFrom, sameDraft, scenarioProblems } from '../lib/pricing-draft.js';
 import { type Preset, type Range, autoBucket, presetRange, readParams, resolveRange, writeParams } from '../lib/range.js';
@@ -477,7 +477,7 @@ export function App() {
           </section>
           <section id="requests" class="panel" aria-labelledby="requests-heading">
             <h2 id="requests-heading">Requests</h2>
-            <RequestsView client={client} fileKey={`${fileId}.${dataVersion}`} models={modelNames} range={range} timeZone={timeZone} />
+            <RequestsView client={client} fileKey={String(fileId)} dataKey={dataVersion} models={modelNames} range={range} timeZone={timeZone} />
           </section>
           <section id="file" class="panel" aria-labelledby="file-heading">
             <h2 id="file-heading">File</h2>
@@ -564,11 +564,12 @@ const PHASES: Record<Progress['phase'], string> = {
   reading: 'Reading the file',
   starting: 'Starting SQLite',
   opening: 'Opening the database',
-  analysing: 'Computing usage and cost',
+  analysing: 'Counting requests per 15 minutes and tier',
 };
 
 function Loading({ name, progress }: { name: string; progress: Progress | null }) {
-  const detail = progress?.phase === 'reading' && progress.total > 0 ? ` · ${formatBytes(progress.loaded)} of ${formatBytes(progress.total)}` : '';
+  const detail =
+    progress?.phase === 'reading' && progress.total > 0 ? ` · ${formatBytes(progress.loaded)} of ${formatBytes(progress.total)}` : progress?.detail ? ` · ${progress.detail}` : '';
   const percent = Math.round(100 * (progress?.fraction ?? 0));
   return (
     <div class="loading" data-testid="loading">

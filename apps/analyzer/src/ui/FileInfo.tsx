@@ -1,4 +1,4 @@
-import { formatNumber } from '../lib/core-rules.js';
+import { formatNumber } from '@llm-monitor/core';
 import { formatBytes } from '../lib/format.js';
 import type { OpenResult } from '../worker/protocol.js';
 

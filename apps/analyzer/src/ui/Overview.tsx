@@ -1,6 +1,6 @@
 import type { ModelSummary, Summary } from '@llm-monitor/core';
 import { useState } from 'preact/hooks';
-import { costDecimals, formatCost, formatDuration, formatNumber } from '../lib/core-rules.js';
+import { costDecimals, formatCost, formatDuration, formatNumber } from '@llm-monitor/core';
 import { formatShare } from '../lib/format.js';
 import type { OverviewResult } from '../worker/protocol.js';
 

@@ -1,7 +1,7 @@
 import type { ModelBilling, ModelDescription } from '@llm-monitor/core';
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
-import { formatCost } from '../lib/core-rules.js';
+import { formatCost } from '@llm-monitor/core';
 import { type Draft, FIELD_LABELS, addTier, draftProblems, draftWarnings, removeTier, sameDraft, setTierField } from '../lib/pricing-draft.js';
 import type { OverviewResult } from '../worker/protocol.js';
 import { Delta, Value, moneyFormat } from './Overview.js';
@@ -201,7 +201,7 @@ export function PricingEditor(props: Props) {
               {warnings.length > 0 && (
                 <ul class="warnings" data-testid="pricing-warnings">
                   {warnings.map((w) => (
-                    <li key={w.message}>{w.message[0]!.toUpperCase() + w.message.slice(1)}.</li>
+                    <li key={w}>{w}</li>
                   ))}
                 </ul>
               )}
@@ -321,18 +321,18 @@ function Tiers({
 }
 
 /**
- * A text field holding a number. What is typed stays as typed; a valid number reaches the draft, and so
- * does anything else (as NaN), so that it is reported at this field instead of being dropped.
+ * A text field holding a number. What is typed stays as typed and reaches the draft: a number as such,
+ * anything else as the text, so that core reports it at this field instead of it being dropped.
  */
 function NumberField(props: { value: number; onChange(n: number): void; field: string; tier?: number; label: string; id: string; error: string | undefined }) {
   const { value, onChange, field, tier, label, id, error } = props;
-  const [text, setText] = useState(Number.isNaN(value) ? '' : String(value));
+  const [text, setText] = useState(String(value));
   const revision = useContext(Revision);
   useEffect(() => {
     // only an outside change (a reset, an import) rewrites what the user is typing
-    if (!Object.is(parse(text), value)) setText(Number.isNaN(value) ? '' : String(value));
+    if (!Object.is(parse(text), value)) setText(String(value));
   }, [value]);
-  useEffect(() => setText(Number.isNaN(value) ? text : String(value)), [revision]);
+  useEffect(() => setText(String(value)), [revision]);
   return (
     <>
       <input
@@ -354,13 +354,15 @@ function NumberField(props: { value: number; onChange(n: number): void; field: s
       />
       {error !== undefined && (
         <span class="field-error" id={`${id}-error`} data-testid="field-error">
-          {(FIELD_LABELS[field] ?? field).replace(/^./, (c) => c.toUpperCase())} {error}.
+          {error}
         </span>
       )}
     </>
   );
 }
 
+/** The number typed, or the text itself when it is not one (core names it in its message). */
 function parse(text: string): number {
-  return text.trim() === '' ? Number.NaN : Number(text);
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : (text as unknown as number);
 }

@@ -1,14 +1,16 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { AnalyzerError, type AnalyzerClient } from '../client.js';
-import { formatDateTime, formatNumber } from '../lib/core-rules.js';
+import { formatDateTime, formatNumber } from '@llm-monitor/core';
 import type { Range } from '../lib/range.js';
-import type { RequestsQuery, RequestsResult, SortKey, UserError } from '../worker/protocol.js';
+import type { RequestsQuery, RequestsResult, UserError } from '../worker/protocol.js';
 import { ErrorBox } from './ErrorBox.js';
 
 interface Props {
   client: AnalyzerClient;
-  /** Changes when another file is opened. */
+  /** Changes when another file is opened (the view starts over). */
   fileKey: string;
+  /** Changes when the same file has new data (the view is kept and read again). */
+  dataKey: number;
   models: readonly string[];
   range: Range;
   timeZone: string;
@@ -16,20 +18,19 @@ interface Props {
 
 const PAGE_SIZE = 50;
 
-const COLUMNS: readonly { key: SortKey; label: string; numeric: boolean }[] = [
-  { key: 'timestamp', label: 'Time', numeric: false },
-  { key: 'model', label: 'Model', numeric: false },
-  { key: 'inputTokens', label: 'Input tokens', numeric: true },
-  { key: 'outputTokens', label: 'Output tokens', numeric: true },
-  { key: 'cacheN', label: 'Cache hits', numeric: true },
-  { key: 'promptN', label: 'Prompt processed', numeric: true },
+const COLUMNS: readonly { label: string; numeric: boolean }[] = [
+  { label: 'Model', numeric: false },
+  { label: 'Input tokens', numeric: true },
+  { label: 'Output tokens', numeric: true },
+  { label: 'Cache hits', numeric: true },
+  { label: 'Prompt processed', numeric: true },
 ];
 
 /**
- * Every request in the range, a page at a time, sorted and filtered in the worker. The worker reads the
- * requests table only once this view scrolls into sight, so a large file's overview is not kept waiting.
+ * Every request in the range in time order, a page at a time, filtered by model in the worker, which
+ * reads only the page's part of the file. Nothing is read until this view scrolls into sight.
  */
-export function RequestsView({ client, fileKey, models, range, timeZone }: Props) {
+export function RequestsView({ client, fileKey, dataKey, models, range, timeZone }: Props) {
   const root = useRef<HTMLDivElement>(null);
   const [visible, setVisible] = useState(false);
   useEffect(() => {
@@ -40,7 +41,7 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
     return () => observer.disconnect();
   }, [visible]);
   const [model, setModel] = useState<string | null>(null);
-  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'timestamp', descending: true });
+  const [descending, setDescending] = useState(true);
   const [page, setPage] = useState(0);
   const [result, setResult] = useState<RequestsResult | null>(null);
   const [loading, setLoading] = useState(false);
@@ -52,9 +53,9 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
     setPage(0);
     setResult(null);
   }, [fileKey]);
-  useEffect(() => setPage(0), [model, sort, range.from, range.to]);
+  useEffect(() => setPage(0), [model, descending, range.from, range.to]);
 
-  const query: RequestsQuery = { from: range.from, to: range.to, model, sort: sort.key, descending: sort.descending, page, pageSize: PAGE_SIZE };
+  const query: RequestsQuery = { from: range.from, to: range.to, model, descending, page, pageSize: PAGE_SIZE };
   const queryKey = JSON.stringify(query);
   useEffect(() => {
     if (!visible) return;
@@ -77,7 +78,7 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
       live = false;
     };
     // `query` is represented by `queryKey`
-  }, [queryKey, fileKey, visible]);
+  }, [queryKey, fileKey, dataKey, visible]);
 
   const exportAs = async (format: 'csv' | 'json') => {
     setExporting(format);
@@ -98,8 +99,6 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
 
   const pages = result ? Math.max(1, Math.ceil(result.total / PAGE_SIZE)) : 1;
   const shownPage = result?.page ?? 0;
-  const clickSort = (key: SortKey) =>
-    setSort((s) => (s.key === key ? { key, descending: !s.descending } : { key, descending: key !== 'model' }));
 
   return (
     <div class="requests" ref={root}>
@@ -132,12 +131,14 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
         <table class="data" data-testid="requests-table">
           <thead>
             <tr>
+              <th scope="col" aria-sort={descending ? 'descending' : 'ascending'}>
+                <button type="button" class="sort" onClick={() => setDescending((d) => !d)} data-sort="timestamp">
+                  Time {descending ? '▼ newest first' : '▲ oldest first'}
+                </button>
+              </th>
               {COLUMNS.map((c) => (
-                <th key={c.key} class={c.numeric ? 'num' : ''} aria-sort={sort.key === c.key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
-                  <button type="button" class="sort" onClick={() => clickSort(c.key)} data-sort={c.key}>
-                    {c.label}
-                    {sort.key === c.key ? (sort.descending ? ' ▼' : ' ▲') : ''}
-                  </button>
+                <th key={c.label} scope="col" class={c.numeric ? 'num' : ''}>
+                  {c.label}
                 </th>
               ))}
             </tr>

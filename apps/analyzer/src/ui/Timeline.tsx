@@ -1,6 +1,6 @@
 import { type Bucket, type ModelRunTime, bucketBoundaries } from '@llm-monitor/core';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatDateTime, formatDuration, formatNumber } from '../lib/core-rules.js';
+import { formatDateTime, formatDuration, formatNumber } from '@llm-monitor/core';
 import { formatShare } from '../lib/format.js';
 import { coveredSeconds } from '../lib/runs.js';
 import { PROGRAM_COLOR } from './colors.js';

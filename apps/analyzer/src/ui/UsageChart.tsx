@@ -2,7 +2,7 @@ import type { BucketUsage, Series } from '@llm-monitor/core';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { bucketLabel, formatDateTime } from '../lib/core-rules.js';
+import { bucketLabel, formatDateTime } from '@llm-monitor/core';
 import { cssColor } from './scheme.js';
 
 interface Props {

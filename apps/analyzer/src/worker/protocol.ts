@@ -26,14 +26,12 @@ export interface OverviewQuery {
   pricing: PricingOverrides;
 }
 
-export type SortKey = 'timestamp' | 'model' | 'inputTokens' | 'outputTokens' | 'cacheN' | 'promptN';
-
 export interface RequestsQuery {
   from: number | null;
   to: number | null;
   /** null: every model. */
   model: string | null;
-  sort: SortKey;
+  /** Time order: newest first when true. */
   descending: boolean;
   /** 0-based. */
   page: number;
@@ -138,6 +136,8 @@ export interface UserError {
 
 export interface Progress {
   phase: 'reading' | 'starting' | 'opening' | 'analysing';
+  /** What is being done, e.g. the model being scanned. */
+  detail?: string;
   /** 0..1 over the whole open. */
   fraction: number;
   loaded: number;

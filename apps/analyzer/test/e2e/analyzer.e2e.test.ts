@@ -216,7 +216,7 @@ describe('scenarios in the link, imported and exported', () => {
     await page.goto(`${base}?url=/fixtures/seed-v1-dev.db&pricing=${encodeURIComponent(JSON.stringify(bad))}`);
     await waitForOverview(page);
     const problems = await page.locator('[data-testid="link-problems"]').textContent();
-    expect(problems).toContain(`${DEEPSEEK}: hourly price must be 0 or more.`);
+    expect(problems).toMatch(new RegExp(`${DEEPSEEK}: The hourly price must be .*; got -1\\.`));
     expect(problems).toContain('no-such-model: there is no model of that name in this file.');
     expectClose(await value(page, '[data-testid="total-cost"]'), (await coreSummary(seedCopy)).total.cost, 'stored-price total');
     expect(new URL(page.url()).searchParams.has('pricing')).toBe(false);
@@ -233,13 +233,13 @@ describe('scenarios in the link, imported and exported', () => {
     await field.fill('-3');
     expect(await field.getAttribute('aria-invalid')).toBe('true');
     const message = editor.locator('[data-testid="field-error"]');
-    expect(await message.textContent()).toBe('Input price per million tokens must be 0 or more.');
+    expect(await message.textContent()).toMatch(/^The input price per million tokens must be .*; got -3\.$/);
     expect(await field.getAttribute('aria-describedby')).toBe(await message.getAttribute('id'));
     await page.locator('[data-testid="scenario-invalid"]').waitFor();
     expect(await value(page, '[data-testid="total-cost"]')).toBe(before);
     expect(await page.isDisabled('[data-testid="pricing-download"]')).toBe(true);
     await field.fill('abc');
-    expect(await message.textContent()).toBe('Input price per million tokens must be a number.');
+    expect(await message.textContent()).toMatch(/^The input price per million tokens must be .*; got "abc"\.$/);
     await field.fill('1.2');
     await waitForOverview(page);
     expect(await message.count()).toBe(0);
@@ -277,8 +277,8 @@ describe('scenarios in the link, imported and exported', () => {
     const bad = join(tempCopy(SEED), '..', 'bad-scenario.json');
     writeFileSync(bad, JSON.stringify({ [LLAMA]: { tierPricing: [{ tierIndex: 1, startTokens: 0, endTokens: -1, inputPricePerMillion: 'cheap', outputPricePerMillion: 1 }] } }));
     await fresh.page.setInputFiles('[data-testid="pricing-import"]', bad);
-    expect(await fresh.page.locator('[data-testid="import-error"]').textContent()).toContain(
-      `bad-scenario.json: ${LLAMA}: tier 1, input price per million tokens must be a number.`,
+    expect(await fresh.page.locator('[data-testid="import-error"]').textContent()).toMatch(
+      new RegExp(`bad-scenario\\.json: ${LLAMA}: tier 1: The input price per million tokens must be .*; got "cheap"\\.`),
     );
     await fresh.page.setInputFiles('[data-testid="pricing-import"]', exported);
     await waitForOverview(fresh.page);
@@ -364,7 +364,7 @@ describe('links', () => {
 });
 
 describe('requests', () => {
-  it('paged, sortable, filtered by model; CSV and JSON export of the current view', async () => {
+  it('in time order either way, filtered by model; CSV and JSON export of the current view', async () => {
     const { page, close } = await newPage(browser, base);
     await page.goto(base);
     await openThroughInput(page, NORMALIZED);
@@ -380,10 +380,11 @@ describe('requests', () => {
     expect(await rows.count()).toBe(Math.min(50, model.requests));
     expect(new Set(await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-model'))))).toEqual(new Set([model.name]));
 
-    await page.click('[data-testid="requests-table"] button[data-sort="inputTokens"]'); // largest first
-    await expect
-      .poll(async () => Number(await rows.first().locator('td').nth(2).getAttribute('data-value')))
-      .toBe(Math.max(...(await readInputTokens(normalizedCopy, model.name))));
+    // newest first, then oldest first (ties by model and id)
+    const times = (await readRequests(normalizedCopy, model.name)).map((r) => r.timestamp);
+    expect(Number(await rows.first().locator('td').first().getAttribute('data-value'))).toBe(Math.max(...times));
+    await page.click('[data-testid="requests-table"] button[data-sort="timestamp"]');
+    await expect.poll(async () => Number(await rows.first().locator('td').first().getAttribute('data-value'))).toBe(Math.min(...times));
 
     const csvDownload = page.waitForEvent('download');
     await page.click('[data-testid="export-csv"]');
@@ -393,18 +394,18 @@ describe('requests', () => {
 
     const jsonDownload = page.waitForEvent('download');
     await page.click('[data-testid="export-json"]');
-    const json = JSON.parse(readFileSync(await (await jsonDownload).path(), 'utf8')) as { model: string; inputTokens: number }[];
+    const json = JSON.parse(readFileSync(await (await jsonDownload).path(), 'utf8')) as { model: string; timestamp: number }[];
     expect(json).toHaveLength(model.requests);
     expect(json.every((r) => r.model === model.name)).toBe(true);
-    expect(json.map((r) => r.inputTokens)).toEqual([...json.map((r) => r.inputTokens)].sort((a, b) => b - a));
+    expect(json.map((r) => r.timestamp)).toEqual([...json.map((r) => r.timestamp)].sort((a, b) => a - b));
     await close();
   });
 });
 
-async function readInputTokens(path: string, model: string): Promise<number[]> {
+async function readRequests(path: string, model: string) {
   const monitor = await (await import('@llm-monitor/driver-node')).openMonitor(path, { readOnly: true });
   try {
-    return (await monitor.getModelRequests(model)).map((r) => r.inputTokens);
+    return await monitor.getModelRequests(model);
   } finally {
     await monitor.close();
   }

@@ -127,7 +127,7 @@ describe('charts', () => {
     await page.selectOption('[data-testid="currency"]', 'USD');
     await page.waitForURL(/currency=USD/);
     expect(await page.locator('[data-testid="cost-chart"] figcaption').textContent()).toBe('Cost per hour, in USD');
-    expect(await page.locator('[data-testid="total-cost"]').textContent()).toMatch(/^USD\s?[\d,.]+$/);
+    expect(await page.locator('[data-testid="total-cost"]').textContent()).toMatch(/^\$[\d,]+\.\d{2,}$/);
 
     await chart.locator('[data-testid="chart-table"] summary').click();
     const rows = chart.locator('[data-testid="chart-table"] tbody tr');

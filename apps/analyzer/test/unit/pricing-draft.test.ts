@@ -16,6 +16,7 @@ import {
   removeTier,
   scenarioProblems,
   setTierField,
+  windowProblems,
 } from '../../src/lib/pricing-draft.js';
 
 const ranges: ModelBilling = {
@@ -93,17 +94,25 @@ describe('pricing drafts', () => {
     expect(removeTier(bounded, 2).tiers.map((t) => t.tierIndex)).toEqual([1, 3]);
   });
 
-  it('warns of overlapping tiers', () => {
+  it('warns of overlapping tiers and of 2-D windows that overlap or can never match', () => {
     const overlapping = setTierField(draftFromBilling(ranges), 2, 'startTokens', 10_000);
-    expect(draftWarnings(overlapping).map((w) => w.kind)).toContain('overlap');
+    expect(draftWarnings(overlapping)).toContain('Tiers 1 and 2 overlap from 10000 input tokens.');
+    const w = (tierIndex: number, minIn: number, maxIn: number) => ({
+      tierIndex, minInputTokens: minIn, maxInputTokens: maxIn, minOutputTokens: 0, maxOutputTokens: -1, inputPrice: 1, outputPrice: 1, supportCache: false, cacheWritePrice: 0, cacheReadPrice: 0,
+    });
+    expect(windowProblems([w(1, 0, 32_000), w(2, 32_000, -1)])).toEqual([]);
+    expect(windowProblems([w(1, 0, 32_000), w(2, 16_000, -1)]).map((p) => p.kind)).toEqual(['overlap']);
+    expect(windowProblems([w(1, 0, -1), w(2, 500, 100)]).map((p) => p.kind)).toEqual(['gap']);
   });
 
   it('reports a problem at its field, also for text that is not a number', () => {
     const draft = draftFromBilling(ranges);
     expect(draftProblems(draft)).toEqual([]);
-    expect(draftProblems({ ...draft, hourlyPrice: -1 })).toEqual([{ path: ['hourlyPrice'], message: 'must be 0 or more' }]);
-    expect(draftProblems(setTierField(draft, 2, 'inputPricePerMillion', Number.NaN))).toEqual([{ path: ['tierPricing', 1, 'inputPricePerMillion'], message: 'must be a number' }]);
-    expect(draftProblems(setTierField(draft, 1, 'startTokens', 1.5))[0]!.message).toMatch(/whole number/);
+    expect(draftProblems({ ...draft, hourlyPrice: -1 })).toMatchObject([{ path: ['hourlyPrice'], message: expect.stringMatching(/hourly price .*; got -1/) }]);
+    expect(draftProblems(setTierField(draft, 2, 'inputPricePerMillion', 'cheap'))).toMatchObject([
+      { path: ['tierPricing', 1, 'inputPricePerMillion'], message: expect.stringMatching(/input price per million tokens .*; got "cheap"/) },
+    ]);
+    expect(draftProblems(setTierField(draft, 1, 'startTokens', 1.5))[0]!.path).toEqual(['tierPricing', 0, 'startTokens']);
     expect(draftProblems(setTierField(draft, 2, 'endTokens', 100))[0]).toMatchObject({ path: ['tierPricing', 1, 'endTokens'] });
   });
 });
@@ -112,17 +121,20 @@ describe('scenarios (a link or an imported file)', () => {
   it('lay a partial override over the stored billing', () => {
     const stored = draftFromBilling(ranges);
     expect(applyOverride(stored, { hourlyPrice: 4 })).toEqual({ ...stored, hourlyPrice: 4 });
-    const applied = applyOverride(stored, { tierPricing: [[1, 0, -1, 5, 6]] });
+    const applied = applyOverride(stored, { tierPricing: [{ tierIndex: 1, startTokens: 0, endTokens: -1, inputPricePerMillion: 5, outputPricePerMillion: 6 }] });
     expect(applied.tiers).toEqual([{ tierIndex: 1, startTokens: 0, endTokens: -1, inputPricePerMillion: 5, outputPricePerMillion: 6, supportCache: false, cacheHitPricePerMillion: 0 }]);
   });
 
-  it('name the model and the field of every problem, in words', () => {
+  it('name the model, the tier and the field of every problem, in words', () => {
     expect(scenarioProblems({ qwen: { hourlyPrice: 1 } }, ['qwen'])).toEqual([]);
     expect(scenarioProblems([], ['qwen'])[0]!.message).toMatch(/JSON object keyed by model name/);
-    expect(scenarioProblems({ gpt: {}, qwen: { hourlyPrice: -2, tierPricing: [{ tierIndex: 3, startTokens: 0, endTokens: -1, inputPricePerMillion: -1, outputPricePerMillion: 1 }] } }, ['qwen'])).toEqual([
-      { model: 'gpt', message: 'gpt: there is no model of that name in this file.' },
-      { model: 'qwen', message: 'qwen: hourly price must be 0 or more.' },
-      { model: 'qwen', message: 'qwen: tier 3, input price per million tokens must be 0 or more.' },
-    ]);
+    const problems = scenarioProblems(
+      { gpt: {}, qwen: { hourlyPrice: -2, tierPricing: [{ tierIndex: 3, startTokens: 0, endTokens: -1, inputPricePerMillion: -1, outputPricePerMillion: 1 }] } },
+      ['qwen'],
+    );
+    expect(problems.map((p) => p.model)).toEqual(['gpt', 'qwen', 'qwen']);
+    expect(problems[0]!.message).toBe('gpt: there is no model of that name in this file.');
+    expect(problems[1]!.message).toMatch(/^qwen: The hourly price must be .*; got -2\.$/);
+    expect(problems[2]!.message).toMatch(/^qwen: tier 3: The input price per million tokens must be .*; got -1\.$/);
   });
 });
