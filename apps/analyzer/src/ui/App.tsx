@@ -1,4 +1,4 @@
-import type { Bucket, BucketUsage, ModelBilling, PricingOverrides } from '@llm-monitor/core';
+import type { Bucket, BucketUsage, Description, ModelBilling, PricingOverrides } from '@llm-monitor/core';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { AnalyzerClient, AnalyzerError } from '../client.js';
 import { costDecimals, formatCost, formatDateTime, formatNumber, localTimeZone } from '@llm-monitor/core';
@@ -30,7 +30,7 @@ function asUserError(error: unknown, title: string): UserError {
 
 /** The file's billing as drafts, per model. */
 function draftsOf(info: OpenResult): Record<string, Draft> {
-  return Object.fromEntries(info.description.models.map((m) => [m.name, draftFromBilling(info.billing[m.name] ?? null, m.shape)]));
+  return Object.fromEntries(info.models.map((m) => [m.name, draftFromBilling(info.billing[m.name] ?? null, m.shape)]));
 }
 
 export function App() {
@@ -40,6 +40,8 @@ export function App() {
   /** The last open failed: shown above the analysis, which stays. */
   const [openError, setOpenError] = useState<UserError | null>(null);
   const [info, setInfo] = useState<OpenResult | null>(null);
+  /** What the file is, read once the overview has been asked for (the File section). */
+  const [description, setDescription] = useState<Description | null>(null);
   /** Counts opened files: tells a query or a table of one file from the next. */
   const [fileId, setFileId] = useState(0);
   /** Counts snapshots of the same file pushed by `llm-monitor serve`. */
@@ -64,7 +66,7 @@ export function App() {
   const linkScenario = useRef<unknown>(initial.pricing);
   const [importProblems, setImportProblems] = useState<string[]>([]);
   /** The overview shown, and the query (as a key) it answers. */
-  const [shown, setShown] = useState<{ key: string; result: OverviewResult } | null>(null);
+  const [shown, setShown] = useState<{ key: string; result: OverviewResult; count: number } | null>(null);
   const [overviewError, setOverviewError] = useState<{ key: string; error: UserError } | null>(null);
   const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set());
   const [dragging, setDragging] = useState(false);
@@ -82,7 +84,7 @@ export function App() {
     try {
       const result = await client.call({ type: 'open', source }, live ? undefined : (progress) => setLoading({ name, progress }));
       const fresh = draftsOf(result);
-      const models = result.description.models.map((m) => m.name);
+      const models = result.models.map((m) => m.name);
       let next = fresh;
       if (live) {
         // a new snapshot of the same file: what-if edits stay, the rest follows the file
@@ -98,7 +100,12 @@ export function App() {
       setDrafts(next);
       if (presetRef.current) setRange(presetRange(presetRef.current, result.span));
       setInfo(result);
+      setDescription(null);
       setOpenError(null);
+      // after the overview's first query, which the worker answers first
+      setTimeout(() => {
+        client.call({ type: 'describe' }).then(setDescription, () => undefined);
+      }, 0);
       if (live) {
         setDataVersion((n) => n + 1);
         setLiveAt(Date.now());
@@ -166,18 +173,24 @@ export function App() {
   const shownRange = overview && info ? resolveRange({ from: overview.summary.from, to: overview.summary.to }, info.span) : null;
   const computing = info !== null && !invalidDraft && shown?.key !== queryKey && overviewError?.key !== queryKey;
 
-  // recompute the overview whenever the range, zone, bucket, what-if pricing or data changes
+  // recompute the overview whenever the range, zone, bucket, what-if pricing or data changes; typing in a
+  // price field is debounced, a choice in the controls is not
+  const asked = useRef({ view: '', pricing: '' });
   useEffect(() => {
     if (!info || invalidDraft) return;
     let live = true;
     const key = queryKey;
+    const view = `${fileId}.${dataVersion}|${JSON.stringify({ ...query, pricing: null })}`;
+    const pricing = JSON.stringify(query.pricing);
+    const typing = shown !== null && asked.current.view === view && asked.current.pricing !== pricing;
+    asked.current = { view, pricing };
     const timer = setTimeout(
       () => {
         client
           .call({ type: 'overview', query })
           .then((result) => {
             if (!live) return;
-            setShown({ key, result });
+            setShown((previous) => ({ key, result, count: (previous?.count ?? 0) + 1 }));
             setOverviewError(null);
           })
           .catch((error: unknown) => {
@@ -185,8 +198,8 @@ export function App() {
             setOverviewError({ key, error: asUserError(error, 'The overview failed') });
           });
       },
-      shown ? 80 : 0,
-    ); // edits are debounced, the first overview of a file is not
+      typing ? 80 : 0,
+    );
     return () => {
       live = false;
       clearTimeout(timer);
@@ -236,7 +249,7 @@ export function App() {
     return () => observer.disconnect();
   }, [info !== null]);
 
-  const modelNames = useMemo(() => info?.description.models.map((m) => m.name) ?? [], [info]);
+  const modelNames = useMemo(() => info?.models.map((m) => m.name) ?? [], [info]);
   const colors = useMemo(() => Object.fromEntries(modelNames.map((m, i) => [m, modelColor(i)])), [modelNames]);
   const rejected: Record<string, string> =
     overviewError?.error.kind === 'invalid-input' && overviewError.error.model ? { [overviewError.error.model]: overviewError.error.message } : {};
@@ -247,6 +260,26 @@ export function App() {
   }, [overview, currency]);
   const tokenFormat = useCallback((n: number) => formatNumber(n), []);
   const toggle = useCallback((m: string) => setHidden((h) => (h.has(m) ? new Set([...h].filter((x) => x !== m)) : new Set([...h, m]))), []);
+
+  const span = info?.span ?? null;
+  const onRange = useCallback((r: Range) => {
+    setPreset(null);
+    setRange(r);
+  }, []);
+  const onPreset = useCallback(
+    (p: Preset) => {
+      setPreset(p);
+      setRange(presetRange(p, span));
+    },
+    [span],
+  );
+  const onTimeZone = useCallback((z: string) => setTz(z === localTimeZone() ? null : z), []);
+  const setDraft = useCallback((model: string, draft: Draft) => setDrafts((d) => ({ ...d, [model]: draft })), []);
+  const resetAll = useCallback(() => setDrafts(edits.current.originals), []);
+  const timelineModels = useMemo(
+    () => modelNames.map((name) => ({ name, runs: info?.modelRuns[name] ?? [], color: colors[name]! })),
+    [info, modelNames, colors],
+  );
 
   const exportScenario = () => {
     if (!info) return;
@@ -266,7 +299,7 @@ export function App() {
     if (problems.length === 0) setDrafts(applyScenario(originals, parsed as PricingOverrides));
   };
 
-  const hasProgramTable = info ? !info.description.shapes.includes('S7') || info.programRuns.length > 0 : false;
+  const hasProgramTable = info ? !info.models.some((m) => m.shape === 'S7') || info.programRuns.length > 0 : false;
   const busy = computing || loading !== null;
 
   return (
@@ -334,15 +367,9 @@ export function App() {
               bucket={bucket}
               autoBucket={chosenAuto}
               currency={currency}
-              onRange={(r) => {
-                setPreset(null);
-                setRange(r);
-              }}
-              onPreset={(p) => {
-                setPreset(p);
-                setRange(presetRange(p, info.span));
-              }}
-              onTimeZone={(z) => setTz(z === localTimeZone() ? null : z)}
+              onRange={onRange}
+              onPreset={onPreset}
+              onTimeZone={onTimeZone}
               onBucket={setBucket}
               onCurrency={setCurrency}
             />
@@ -368,6 +395,7 @@ export function App() {
             aria-busy={busy ? 'true' : 'false'}
             data-testid="overview"
             data-compute-ms={overview?.ms ?? ''}
+            data-shown={shown?.count ?? 0}
             data-ready={overview && !busy && !invalidDraft ? 'true' : 'false'}
           >
             <h2 id="overview-heading">
@@ -450,7 +478,7 @@ export function App() {
                 to={resolved.to}
                 timeZone={timeZone}
                 programRuns={info.programRuns}
-                models={modelNames.map((name) => ({ name, runs: info.modelRuns[name] ?? [], color: colors[name]! }))}
+                models={timelineModels}
                 hasProgramTable={hasProgramTable}
               />
             ) : (
@@ -460,15 +488,15 @@ export function App() {
           <section id="pricing" class="panel" aria-labelledby="pricing-heading">
             <h2 id="pricing-heading">What-if pricing</h2>
             <PricingEditor
-              models={info.description.models}
+              models={info.models}
               stored={info.billing as Record<string, ModelBilling | null>}
               originals={originals}
               drafts={drafts}
               colors={colors}
               overview={overview}
               {...money}
-              onChange={(model, draft) => setDrafts((d) => ({ ...d, [model]: draft }))}
-              onResetAll={() => setDrafts(originals)}
+              onChange={setDraft}
+              onResetAll={resetAll}
               onExport={invalidDraft ? null : exportScenario}
               onImport={(file) => void importScenario(file)}
               importProblems={importProblems}
@@ -481,7 +509,7 @@ export function App() {
           </section>
           <section id="file" class="panel" aria-labelledby="file-heading">
             <h2 id="file-heading">File</h2>
-            <FileInfo info={info} />
+            <FileInfo info={info} description={description} />
           </section>
         </main>
       )}

@@ -1,3 +1,4 @@
+import { memo } from 'preact/compat';
 import type { Bucket } from '@llm-monitor/core';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { formatDateTime, localTimeZone, wallToEpoch } from '@llm-monitor/core';
@@ -30,7 +31,7 @@ function readLocal(text: string, timeZone: string): number | null {
   return Number.isFinite(epoch) ? epoch : null;
 }
 
-export function Controls({ range, span, timeZone, bucket, autoBucket, currency, onRange, onPreset, onTimeZone, onBucket, onCurrency }: Props) {
+export const Controls = memo(function Controls({ range, span, timeZone, bucket, autoBucket, currency, onRange, onPreset, onTimeZone, onBucket, onCurrency }: Props) {
   const active: Preset | null = matchPreset(range, span);
   const resolved = resolveRange(range, span);
   const zones = useMemo(() => {
@@ -146,4 +147,4 @@ export function Controls({ range, span, timeZone, bucket, autoBucket, currency, 
       </p>
     </div>
   );
-}
+});

@@ -1,13 +1,14 @@
-import type { ModelBilling, ModelDescription } from '@llm-monitor/core';
+import type { ModelBilling, Shape } from '@llm-monitor/core';
 import { createContext } from 'preact';
-import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { memo } from 'preact/compat';
+import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { formatCost } from '@llm-monitor/core';
 import { type Draft, FIELD_LABELS, addTier, draftProblems, draftWarnings, removeTier, sameDraft, setTierField } from '../lib/pricing-draft.js';
 import type { OverviewResult } from '../worker/protocol.js';
 import { Delta, Value, moneyFormat } from './Overview.js';
 
 interface Props {
-  models: readonly ModelDescription[];
+  models: readonly { name: string; shape: Shape }[];
   stored: Readonly<Record<string, ModelBilling | null>>;
   /** The file's billing as drafts: what Reset restores. */
   originals: Readonly<Record<string, Draft>>;
@@ -44,6 +45,13 @@ export function PricingEditor(props: Props) {
   const base = overview?.baseline?.summary.total.cost ?? null;
   const money = overview ? moneyFormat(overview, currency) : { decimals: 2 };
   useEffect(() => setRevision((r) => r + 1), [originals]);
+  const resetOne = useCallback(
+    (model: string, original: Draft) => {
+      setRevision((r) => r + 1);
+      onChange(model, original);
+    },
+    [onChange],
+  );
 
   return (
     <Revision.Provider value={revision}>
@@ -119,99 +127,134 @@ export function PricingEditor(props: Props) {
             </ul>
           </div>
         )}
-        {models.map((m) => {
+        {models.map((m, i) => {
           const draft = drafts[m.name];
           const original = originals[m.name];
           if (!draft || !original) return null;
-          const isEdited = !sameDraft(draft, original);
-          const problems = draftProblems(draft);
-          const warnings = draftWarnings(draft);
-          const errorAt = (path: (string | number)[]) => problems.find((p) => p.path.join('.') === path.join('.'))?.message;
-          const shown = overview?.summary.models.find((x) => x.name === m.name)?.cost;
-          const baseline = overview?.baseline?.summary.models.find((x) => x.name === m.name)?.cost;
-          const id = `pm-${models.indexOf(m)}`;
           return (
-            <section key={m.name} class={isEdited ? 'pricing-model edited' : 'pricing-model'} data-testid="pricing-model" data-model={m.name} aria-labelledby={`${id}-name`}>
-              <header>
-                <span class="swatch" style={{ background: colors[m.name] }} />
-                <h3 id={`${id}-name`}>{m.name}</h3>
-                <span class="badge">{m.shape}</span>
-                {stored[m.name] === null && <span class="badge warn">no billing rows in the file</span>}
-                {isEdited && <span class="badge edit">what-if</span>}
-                {shown !== undefined && (
-                  <span class="model-cost muted">
-                    cost {formatCost(shown, money)}
-                    {baseline !== undefined && isEdited && (
-                      <>
-                        {' '}
-                        (stored {formatCost(baseline, money)}, <Delta value={shown} baseline={baseline} decimals={money.decimals} {...(currency ? { currency } : {})} />)
-                      </>
-                    )}
-                  </span>
-                )}
-                <button
-                  type="button"
-                  class="link"
-                  disabled={!isEdited}
-                  onClick={() => {
-                    setRevision((r) => r + 1);
-                    onChange(m.name, original);
-                  }}
-                  data-testid="pricing-reset"
-                >
-                  Reset
-                </button>
-              </header>
-              <div class="pricing-row">
-                <label class="field">
-                  Billing
-                  <select
-                    data-field="billing"
-                    value={draft.useTierPricing ? 'tier' : 'hourly'}
-                    onChange={(e) => onChange(m.name, { ...draft, useTierPricing: e.currentTarget.value === 'tier' })}
-                  >
-                    <option value="tier">per token (tiers)</option>
-                    <option value="hourly">per hour of runtime</option>
-                  </select>
-                </label>
-                <label class="field">
-                  Hourly price
-                  <NumberField
-                    value={draft.hourlyPrice}
-                    field="hourlyPrice"
-                    label={`${m.name}: hourly price`}
-                    error={errorAt(['hourlyPrice'])}
-                    id={`${id}-hourly`}
-                    onChange={(n) => onChange(m.name, { ...draft, hourlyPrice: n })}
-                  />
-                </label>
-              </div>
-              <Tiers model={m.name} id={id} draft={draft} errorAt={errorAt} onChange={(d) => onChange(m.name, d)} />
-              {rejected[m.name] && (
-                <p class="problem" role="alert" data-testid="pricing-problem">
-                  {rejected[m.name]}
-                </p>
-              )}
-              {problems.length > 0 && (
-                <p class="problem" data-testid="pricing-problem">
-                  {problems.length === 1 ? 'One field needs' : `${problems.length} fields need`} correcting before these prices apply; the figures above still use
-                  the last valid ones.
-                </p>
-              )}
-              {warnings.length > 0 && (
-                <ul class="warnings" data-testid="pricing-warnings">
-                  {warnings.map((w) => (
-                    <li key={w}>{w}</li>
-                  ))}
-                </ul>
-              )}
-            </section>
+            <ModelPricing
+              key={m.name}
+              id={`pm-${i}`}
+              model={m}
+              draft={draft}
+              original={original}
+              color={colors[m.name] ?? 'gray'}
+              noBilling={stored[m.name] === null}
+              cost={overview?.summary.models.find((x) => x.name === m.name)?.cost}
+              baseline={overview?.baseline?.summary.models.find((x) => x.name === m.name)?.cost}
+              decimals={money.decimals}
+              currency={currency}
+              rejected={rejected[m.name]}
+              onChange={onChange}
+              onReset={resetOne}
+            />
           );
         })}
       </div>
     </Revision.Provider>
   );
 }
+
+interface ModelPricingProps {
+  id: string;
+  model: { name: string; shape: Shape };
+  draft: Draft;
+  original: Draft;
+  color: string;
+  noBilling: boolean;
+  /** The model's cost as shown, and at the stored prices (with a what-if). */
+  cost: number | undefined;
+  baseline: number | undefined;
+  decimals: number;
+  currency: string | undefined;
+  rejected: string | undefined;
+  onChange(model: string, draft: Draft): void;
+  onReset(model: string, original: Draft): void;
+}
+
+/** One model's billing; re-rendered only when its own draft or figures change. */
+const ModelPricing = memo(function ModelPricing(props: ModelPricingProps) {
+  const { id, model: m, draft, original, color, noBilling, cost, baseline, decimals, currency, rejected, onChange, onReset } = props;
+  const money = { decimals, ...(currency ? { currency } : {}) };
+  const isEdited = !sameDraft(draft, original);
+  const problems = draftProblems(draft);
+  const warnings = draftWarnings(draft);
+  const errorAt = (path: (string | number)[]) => problems.find((p) => p.path.join('.') === path.join('.'))?.message;
+  return (
+    <section class={isEdited ? 'pricing-model edited' : 'pricing-model'} data-testid="pricing-model" data-model={m.name} aria-labelledby={`${id}-name`}>
+      <header>
+        <span class="swatch" style={{ background: color }} />
+        <h3 id={`${id}-name`}>{m.name}</h3>
+        <span class="badge">{m.shape}</span>
+        {noBilling && <span class="badge warn">no billing rows in the file</span>}
+        {isEdited && <span class="badge edit">what-if</span>}
+        {cost !== undefined && (
+          <span class="model-cost muted">
+            cost {formatCost(cost, money)}
+            {baseline !== undefined && isEdited && (
+              <>
+                {' '}
+                (stored {formatCost(baseline, money)}, <Delta value={cost} baseline={baseline} decimals={decimals} {...(currency ? { currency } : {})} />)
+              </>
+            )}
+          </span>
+        )}
+        <button
+          type="button"
+          class="link"
+          disabled={!isEdited}
+          onClick={() => onReset(m.name, original)}
+          data-testid="pricing-reset"
+        >
+          Reset
+        </button>
+      </header>
+      <div class="pricing-row">
+        <label class="field">
+          Billing
+          <select
+            data-field="billing"
+            value={draft.useTierPricing ? 'tier' : 'hourly'}
+            onChange={(e) => onChange(m.name, { ...draft, useTierPricing: e.currentTarget.value === 'tier' })}
+          >
+            <option value="tier">per token (tiers)</option>
+            <option value="hourly">per hour of runtime</option>
+          </select>
+        </label>
+        <label class="field">
+          Hourly price
+          <NumberField
+            value={draft.hourlyPrice}
+            field="hourlyPrice"
+            label={`${m.name}: hourly price`}
+            error={errorAt(['hourlyPrice'])}
+            id={`${id}-hourly`}
+            onChange={(n) => onChange(m.name, { ...draft, hourlyPrice: n })}
+          />
+        </label>
+      </div>
+      <Tiers model={m.name} id={id} draft={draft} errorAt={errorAt} onChange={(d) => onChange(m.name, d)} />
+      {rejected && (
+        <p class="problem" role="alert" data-testid="pricing-problem">
+          {rejected}
+        </p>
+      )}
+      {problems.length > 0 && (
+        <p class="problem" data-testid="pricing-problem">
+          {problems.length === 1 ? 'One field needs' : `${problems.length} fields need`} correcting before these prices apply; the figures above still use
+          the last valid ones.
+        </p>
+      )}
+      {warnings.length > 0 && (
+        <ul class="warnings" data-testid="pricing-warnings">
+          {warnings.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+});
 
 const RANGE_COLUMNS = [
   ['startTokens', 'From tokens', 'input tokens, inclusive'],

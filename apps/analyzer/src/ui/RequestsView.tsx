@@ -1,3 +1,4 @@
+import { memo } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { AnalyzerError, type AnalyzerClient } from '../client.js';
 import { formatDateTime, formatNumber } from '@llm-monitor/core';
@@ -30,7 +31,7 @@ const COLUMNS: readonly { label: string; numeric: boolean }[] = [
  * Every request in the range in time order, a page at a time, filtered by model in the worker, which
  * reads only the page's part of the file. Nothing is read until this view scrolls into sight.
  */
-export function RequestsView({ client, fileKey, dataKey, models, range, timeZone }: Props) {
+export const RequestsView = memo(function RequestsView({ client, fileKey, dataKey, models, range, timeZone }: Props) {
   const root = useRef<HTMLDivElement>(null);
   const [visible, setVisible] = useState(false);
   useEffect(() => {
@@ -181,4 +182,4 @@ export function RequestsView({ client, fileKey, dataKey, models, range, timeZone
       <p class="muted small">Export writes every page of the current view (range, model filter and order), not only the page shown. Times in exports are epoch seconds and UTC.</p>
     </div>
   );
-}
+});

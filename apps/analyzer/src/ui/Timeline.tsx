@@ -1,3 +1,4 @@
+import { memo } from 'preact/compat';
 import { type Bucket, type ModelRunTime, bucketBoundaries } from '@llm-monitor/core';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime, formatDuration, formatNumber } from '@llm-monitor/core';
@@ -33,9 +34,10 @@ interface Segment {
  * Runs of the program and of every model on one time axis. Runs narrower than a pixel are merged with
  * their neighbours, so a file with a hundred thousand runs draws at most one rectangle per pixel.
  */
-export function Timeline({ from, to, timeZone, programRuns, models, hasProgramTable }: Props) {
+export const Timeline = memo(function Timeline({ from, to, timeZone, programRuns, models, hasProgramTable }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(900);
+  const [tableOpen, setTableOpen] = useState(false);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -104,50 +106,52 @@ export function Timeline({ from, to, timeZone, programRuns, models, hasProgramTa
       <p class="muted small">
         Bars are runs clipped to the range; a pale bar is an open run (started, never ended nor heart-beaten, drawn a pixel wide). Hover a bar for its times.
       </p>
-      <details data-testid="timeline-table">
+      <details data-testid="timeline-table" onToggle={(e) => setTableOpen((e.currentTarget as HTMLDetailsElement).open)}>
         <summary>Table of the timeline</summary>
-        <div class="table-wrap" role="region" aria-label="Runs in the range, as a table" tabIndex={0}>
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Runs of</th>
-                <th scope="col" class="num">
-                  Runs in range
-                </th>
-                <th scope="col" class="num">
-                  Up
-                </th>
-                <th scope="col" class="num">
-                  Share of range
-                </th>
-                <th scope="col">First start</th>
-                <th scope="col">Last end</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => {
-                const inRange = row.runs.filter((r) => r.endTime >= from && r.startTime < to);
-                const up = coveredSeconds(inRange, from, to);
-                return (
-                  <tr key={row.name}>
-                    <th scope="row" class="name">
-                      {row.name}
-                    </th>
-                    <td class="num">{formatNumber(inRange.length)}</td>
-                    <td class="num">{formatDuration(up)}</td>
-                    <td class="num">{formatShare(up, to - from)}</td>
-                    <td>{inRange.length ? formatDateTime(inRange.reduce((t, r) => Math.min(t, r.startTime), Infinity), timeZone) : '—'}</td>
-                    <td>{inRange.length ? formatDateTime(inRange.reduce((t, r) => Math.max(t, r.endTime), 0), timeZone) : '—'}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        {tableOpen && (
+          <div class="table-wrap" role="region" aria-label="Runs in the range, as a table" tabIndex={0}>
+            <table class="data">
+              <thead>
+                <tr>
+                  <th scope="col">Runs of</th>
+                  <th scope="col" class="num">
+                    Runs in range
+                  </th>
+                  <th scope="col" class="num">
+                    Up
+                  </th>
+                  <th scope="col" class="num">
+                    Share of range
+                  </th>
+                  <th scope="col">First start</th>
+                  <th scope="col">Last end</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row) => {
+                  const inRange = row.runs.filter((r) => r.endTime >= from && r.startTime < to);
+                  const up = coveredSeconds(inRange, from, to);
+                  return (
+                    <tr key={row.name}>
+                      <th scope="row" class="name">
+                        {row.name}
+                      </th>
+                      <td class="num">{formatNumber(inRange.length)}</td>
+                      <td class="num">{formatDuration(up)}</td>
+                      <td class="num">{formatShare(up, to - from)}</td>
+                      <td>{inRange.length ? formatDateTime(inRange.reduce((t, r) => Math.min(t, r.startTime), Infinity), timeZone) : '—'}</td>
+                      <td>{inRange.length ? formatDateTime(inRange.reduce((t, r) => Math.max(t, r.endTime), 0), timeZone) : '—'}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
       </details>
     </div>
   );
-}
+});
 
 function pixelSegments(runs: readonly ModelRunTime[], from: number, to: number, scale: number): Segment[] {
   const clipped = runs

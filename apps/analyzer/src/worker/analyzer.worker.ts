@@ -5,7 +5,10 @@ import {
   type ModelRunTime,
   type Monitor,
   type PricingOverrides,
+  type Series,
+  type SeriesReportOptions,
   type SqliteFileKind,
+  type Summary,
   dataSpan,
   notASqliteFile,
   readSqliteHeader,
@@ -63,6 +66,8 @@ interface OpenDatabase {
   aggregation: Aggregation;
   /** Models scanned again for a what-if that moves tier bounds, by model and override (the last few). */
   rescans: Map<string, ModelAggregate>;
+  /** Stored-price figures by window, bucket and zone (the last few): a price edit leaves them as they are. */
+  baselines: Map<string, { summary: Summary; series: Series }>;
   requests: RequestPages;
 }
 
@@ -111,6 +116,8 @@ async function answer(id: number, request: WorkerRequest): Promise<WorkerResults
   switch (request.type) {
     case 'open':
       return open(id, request.source);
+    case 'describe':
+      return database().monitor.describe();
     case 'overview':
       return overview(database(), request.query);
     case 'requests':
@@ -163,23 +170,23 @@ async function open(id: number, source: OpenSource): Promise<OpenResult> {
     }
     const { monitor, walPatched } = opened;
     try {
-      progress('opening', 0.8, bytes.length, bytes.length, 'reading the layout and the billing settings');
-      const description = await monitor.describe();
+      const programRuns = await monitor.getProgramRuntime();
+      const names = (await monitor.listModels()).map((m) => m.name);
+      const aggregation = await aggregateWithProgress(monitor, names, (done, total, model) =>
+        progress('analysing', 0.8 + (0.2 * done) / Math.max(1, total), bytes.length, bytes.length, model === null ? undefined : `model ${done + 1} of ${total}: ${model}`),
+      );
+      // the scan brings each model's shape, billing and runs: the file's full description waits for the File section
       const billing: Record<string, ModelBilling | null> = {};
       const modelRuns: Record<string, ModelRunTime[]> = {};
-      for (const m of description.models) {
-        billing[m.name] = await monitor.getModelBilling(m.name).catch(() => null);
-        modelRuns[m.name] = await monitor.getModelRuntime(m.name).catch(() => []);
+      for (const m of aggregation.models) {
+        billing[m.name] = m.storedBilling;
+        modelRuns[m.name] = m.runs.map((r, id) => ({ id, startTime: r.start, endTime: r.end }));
       }
-      const programRuns = await monitor.getProgramRuntime();
-      const aggregation = await aggregateWithProgress(monitor, description.models.map((m) => m.name), (done, total, model) =>
-        progress('analysing', 0.84 + (0.16 * done) / Math.max(1, total), bytes.length, bytes.length, model === null ? undefined : `model ${done + 1} of ${total}: ${model}`),
-      );
       const info: OpenResult = {
         fileName,
         size: bytes.length,
         walPatched,
-        description,
+        models: aggregation.models.map((m) => ({ name: m.name, shape: m.shape })),
         billing,
         span: dataSpan(aggregation) ?? programSpan(programRuns),
         programRuns,
@@ -188,7 +195,7 @@ async function open(id: number, source: OpenSource): Promise<OpenResult> {
         liveEvents,
       };
       const previous = current;
-      current = { monitor, info, header, aggregation, rescans: new Map(), requests: new RequestPages(monitor, aggregation) };
+      current = { monitor, info, header, aggregation, rescans: new Map(), baselines: new Map(), requests: new RequestPages(monitor, aggregation) };
       await previous?.monitor.close().catch(() => undefined);
       return info;
     } catch (error) {
@@ -329,6 +336,17 @@ async function pricedAggregation(db: OpenDatabase, pricing: PricingOverrides): P
   return { ...db.aggregation, models: db.aggregation.models.map((m) => replaced.get(m.name) ?? m) };
 }
 
+function storedFigures(db: OpenDatabase, window: { from?: number; to?: number }, series: SeriesReportOptions): { summary: Summary; series: Series } {
+  const key = JSON.stringify(series);
+  let figures = db.baselines.get(key);
+  if (!figures) {
+    figures = { summary: summarize(db.aggregation, window), series: seriesOf(db.aggregation, series) };
+    if (db.baselines.size >= 8) db.baselines.delete(db.baselines.keys().next().value!);
+    db.baselines.set(key, figures);
+  }
+  return figures;
+}
+
 async function overview(db: OpenDatabase, query: OverviewQuery): Promise<OverviewResult> {
   const started = performance.now();
   const window = { ...(query.from === null ? {} : { from: query.from }), ...(query.to === null ? {} : { to: query.to }) };
@@ -336,7 +354,7 @@ async function overview(db: OpenDatabase, query: OverviewQuery): Promise<Overvie
   const priced = await pricedAggregation(db, query.pricing);
   const series = { ...window, bucket: query.bucket, timeZone: query.timeZone };
   const summary = summarize(priced, { ...window, pricing: query.pricing });
-  const baseline = scenario ? { summary: summarize(db.aggregation, window), series: seriesOf(db.aggregation, series) } : null;
+  const baseline = scenario ? storedFigures(db, window, series) : null;
   const { span, programRuns, modelRuns } = db.info;
   const from = query.from ?? span?.first ?? 0;
   const to = query.to ?? (span ? span.last + 1 : from);

@@ -1,4 +1,4 @@
-import type { Bucket, Description, ModelBilling, ModelRunTime, PricingOverrides, Series, Summary } from '@llm-monitor/core';
+import type { Bucket, Description, ModelBilling, ModelRunTime, PricingOverrides, Series, Shape, Summary } from '@llm-monitor/core';
 import type { DataSpan } from '../lib/range.js';
 
 /**
@@ -40,6 +40,8 @@ export interface RequestsQuery {
 
 export type WorkerRequest =
   | { type: 'open'; source: OpenSource }
+  /** What the file is (layout, row counts, problems): read after the overview, for the File section. */
+  | { type: 'describe' }
   | { type: 'overview'; query: OverviewQuery }
   | { type: 'requests'; query: RequestsQuery }
   | { type: 'export-requests'; query: RequestsQuery; format: 'csv' | 'json' };
@@ -49,8 +51,9 @@ export interface OpenResult {
   size: number;
   /** The file was in WAL mode and is read from a copy with its header patched (a separate -wal file is not included). */
   walPatched: boolean;
-  description: Description;
-  /** Stored billing per model (null: the model has no billing rows). */
+  /** The models of the analysis, in the file's order (those core could scan). */
+  models: { name: string; shape: Shape }[];
+  /** Stored billing per model, as core prices it (null: the model has no usable billing rows). */
   billing: Record<string, ModelBilling | null>;
   span: DataSpan | null;
   programRuns: ModelRunTime[];
@@ -104,6 +107,7 @@ export interface ExportResult {
 
 export interface WorkerResults {
   open: OpenResult;
+  describe: Description;
   overview: OverviewResult;
   requests: RequestsResult;
   'export-requests': ExportResult;
