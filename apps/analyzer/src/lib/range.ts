@@ -1,5 +1,4 @@
-import { BUCKETS, type Bucket, isMonitorError } from '@llm-monitor/core';
-import { checkCurrency, checkTimeZone, epochToWall, localTimeZone, parseTime } from '@llm-monitor/core';
+import { type Bucket, BUCKETS, checkCurrency, checkTimeZone, epochToWall, isMonitorError, localTimeZone, parseTime } from '@llm-monitor/core';
 
 /**
  * The range, zone, bucket, currency and what-if scenario of the view, and how they are written in the

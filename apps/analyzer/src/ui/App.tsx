@@ -1,7 +1,6 @@
-import type { Bucket, BucketUsage, Description, ModelBilling, PricingOverrides } from '@llm-monitor/core';
+import { type Bucket, type BucketUsage, type Description, type ModelBilling, type PricingOverrides, costDecimals, formatCost, formatDateTime, formatNumber, localTimeZone } from '@llm-monitor/core';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { AnalyzerClient, AnalyzerError } from '../client.js';
-import { costDecimals, formatCost, formatDateTime, formatNumber, localTimeZone } from '@llm-monitor/core';
 import { formatBytes, formatCompact } from '../lib/format.js';
 import { type Draft, applyOverride, draftFromBilling, draftProblems, draftToOverride, overridesFrom, sameDraft, scenarioProblems } from '../lib/pricing-draft.js';
 import { type Preset, type Range, autoBucket, presetRange, readParams, resolveRange, writeParams } from '../lib/range.js';

@@ -1,7 +1,6 @@
 import { memo } from 'preact/compat';
-import type { Bucket } from '@llm-monitor/core';
+import { type Bucket, formatDateTime, localTimeZone, wallToEpoch } from '@llm-monitor/core';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { formatDateTime, localTimeZone, wallToEpoch } from '@llm-monitor/core';
 import { type DataSpan, PRESETS, type Preset, type Range, matchPreset, resolveRange, snapDown, snapUp, toLocalInput } from '../lib/range.js';
 
 interface Props {

@@ -1,6 +1,6 @@
-import type { ModelSummary, Summary } from '@llm-monitor/core';
+import type { ComponentChildren } from 'preact';
+import { type ModelSummary, type Summary, costDecimals, formatCost, formatDuration, formatNumber } from '@llm-monitor/core';
 import { useState } from 'preact/hooks';
-import { costDecimals, formatCost, formatDuration, formatNumber } from '@llm-monitor/core';
 import { formatShare } from '../lib/format.js';
 import type { OverviewResult } from '../worker/protocol.js';
 
@@ -10,6 +10,15 @@ export function Value({ value, text, testId }: { value: number | null; text: str
     <span data-value={value === null ? '' : String(value)} {...(testId ? { 'data-testid': testId } : {})}>
       {text}
     </span>
+  );
+}
+
+/** A card's headline figure; long ones (billions of tokens) in a smaller size, so that they never break. */
+function Big({ children, text, title }: { children: ComponentChildren; text: string; title?: string }) {
+  return (
+    <p class={text.length > 11 ? 'big long' : 'big'} {...(title ? { title } : {})}>
+      {children}
+    </p>
   );
 }
 
@@ -47,9 +56,9 @@ export function Totals({ overview, currency, hasProgramTable }: { overview: Over
     <div class="totals">
       <div class={base ? 'card primary wide' : 'card primary'}>
         <h3>Cost{base && <span class="badge edit">what-if</span>}</h3>
-        <p class="big">
+        <Big text={formatCost(t.cost, money)}>
           <Value value={t.cost} text={formatCost(t.cost, money)} testId="total-cost" />
-        </p>
+        </Big>
         {base && (
           <p class="baseline small">
             stored prices <Value value={base.cost} text={formatCost(base.cost, money)} testId="baseline-total-cost" /> ·{' '}
@@ -63,9 +72,9 @@ export function Totals({ overview, currency, hasProgramTable }: { overview: Over
       </div>
       <div class="card">
         <h3>Requests</h3>
-        <p class="big">
+        <Big text={formatNumber(t.requests)}>
           <Value value={t.requests} text={formatNumber(t.requests)} testId="total-requests" />
-        </p>
+        </Big>
         {t.unpricedRequests > 0 ? (
           <p class="warn small" title="Requests of tier-billed models that no tier covers: reported, never priced as free">
             <Value value={t.unpricedRequests} text={formatNumber(t.unpricedRequests)} testId="total-unpriced-requests" /> unpriced (no matching tier)
@@ -76,18 +85,18 @@ export function Totals({ overview, currency, hasProgramTable }: { overview: Over
       </div>
       <div class="card">
         <h3>Input tokens</h3>
-        <p class="big">
+        <Big text={formatNumber(t.inputTokens)}>
           <Value value={t.inputTokens} text={formatNumber(t.inputTokens)} testId="total-input-tokens" />
-        </p>
+        </Big>
         <p class="muted small">
           cache hits <Value value={t.cacheHitTokens} text={formatNumber(t.cacheHitTokens)} testId="total-cache-tokens" />
         </p>
       </div>
       <div class="card">
         <h3>Output tokens</h3>
-        <p class="big">
+        <Big text={formatNumber(t.outputTokens)}>
           <Value value={t.outputTokens} text={formatNumber(t.outputTokens)} testId="total-output-tokens" />
-        </p>
+        </Big>
         <p class="muted small">{formatNumber(t.inputTokens + t.outputTokens)} tokens in all</p>
       </div>
       <div class="card">

@@ -1,8 +1,7 @@
-import type { ModelBilling, Shape } from '@llm-monitor/core';
+import { type ModelBilling, type Shape, formatCost } from '@llm-monitor/core';
 import { createContext } from 'preact';
 import { memo } from 'preact/compat';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
-import { formatCost } from '@llm-monitor/core';
 import { type Draft, FIELD_LABELS, addTier, draftProblems, draftWarnings, removeTier, sameDraft, setTierField } from '../lib/pricing-draft.js';
 import type { OverviewResult } from '../worker/protocol.js';
 import { Delta, Value, moneyFormat } from './Overview.js';

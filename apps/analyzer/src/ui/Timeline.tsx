@@ -1,7 +1,6 @@
 import { memo } from 'preact/compat';
-import { type Bucket, type ModelRunTime, bucketBoundaries } from '@llm-monitor/core';
+import { type Bucket, type ModelRunTime, bucketBoundaries, formatDateTime, formatDuration, formatNumber } from '@llm-monitor/core';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatDateTime, formatDuration, formatNumber } from '@llm-monitor/core';
 import { formatShare } from '../lib/format.js';
 import { coveredSeconds } from '../lib/runs.js';
 import { PROGRAM_COLOR } from './colors.js';

@@ -1,8 +1,7 @@
-import type { BucketUsage, Series } from '@llm-monitor/core';
+import { type BucketUsage, type Series, bucketLabel, formatDateTime } from '@llm-monitor/core';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { bucketLabel, formatDateTime } from '@llm-monitor/core';
 import { cssColor } from './scheme.js';
 
 interface Props {

@@ -27,9 +27,8 @@ export function useScheme(): { choice: SchemeChoice; scheme: 'light' | 'dark'; c
     return () => media.removeEventListener('change', listener);
   }, []);
   const scheme = choice === 'auto' ? system : choice;
-  useEffect(() => {
-    document.documentElement.dataset.scheme = scheme;
-  }, [scheme]);
+  // set while rendering, not in an effect: the charts read the scheme's colours in their own effects, which run first
+  document.documentElement.dataset.scheme = scheme;
   return {
     choice,
     scheme,
