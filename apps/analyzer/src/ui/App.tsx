@@ -8,6 +8,7 @@ import { MAX_FILE_BYTES, type OpenResult, type OpenSource, type OverviewResult, 
 import { tooLarge } from '../worker/user-error.js';
 import { modelColor } from './colors.js';
 import { Controls } from './Controls.js';
+import { download } from './download.js';
 import { ErrorBox } from './ErrorBox.js';
 import { FileInfo } from './FileInfo.js';
 import { ModelTable, Totals, isEmpty } from './Overview.js';
@@ -298,6 +299,19 @@ export function App() {
     if (problems.length === 0) setDrafts(applyScenario(originals, parsed as PricingOverrides));
   };
 
+  const chartProps = overview && {
+    from: shownRange?.from ?? overview.series.from,
+    to: shownRange?.to ?? overview.series.to,
+    series: overview.series,
+    models: modelNames,
+    colors,
+    hidden,
+    onToggle: toggle,
+    axisFormat: formatCompact,
+    timeZone,
+    scheme,
+  };
+
   const hasProgramTable = info ? !info.models.some((m) => m.shape === 'S7') || info.programRuns.length > 0 : false;
   const busy = computing || loading !== null;
 
@@ -424,43 +438,16 @@ export function App() {
                   <>
                     <div class="charts">
                       {/* the x axis spans the window this overview answers, not a range still being computed */}
+                      <UsageChart {...chartProps!} title="Tokens (input + output)" unit="tokens" axis="tokens" testId="token-chart" baseline={null} value={tokensOf} format={tokenFormat} />
                       <UsageChart
-                        from={shownRange?.from ?? overview.series.from}
-                        to={shownRange?.to ?? overview.series.to}
-                        title="Tokens (input + output)"
-                        unit="tokens"
-                        axis="tokens"
-                        testId="token-chart"
-                        series={overview.series}
-                        baseline={null}
-                        models={modelNames}
-                        colors={colors}
-                        hidden={hidden}
-                        onToggle={toggle}
-                        value={tokensOf}
-                        format={tokenFormat}
-                        axisFormat={formatCompact}
-                        timeZone={timeZone}
-                        scheme={scheme}
-                      />
-                      <UsageChart
-                        from={shownRange?.from ?? overview.series.from}
-                        to={shownRange?.to ?? overview.series.to}
+                        {...chartProps!}
                         title="Cost"
                         unit={currency ?? "the file's currency"}
                         axis={`cost (${currency ?? "file's currency"})`}
                         testId="cost-chart"
-                        series={overview.series}
                         baseline={overview.baseline?.series ?? null}
-                        models={modelNames}
-                        colors={colors}
-                        hidden={hidden}
-                        onToggle={toggle}
                         value={costOf}
                         format={costFormat}
-                        axisFormat={formatCompact}
-                        timeZone={timeZone}
-                        scheme={scheme}
                       />
                     </div>
                     <ModelTable overview={overview} colors={colors} overridden={new Set(Object.keys(overrides))} {...money} />
@@ -522,15 +509,6 @@ function applyScenario(base: Readonly<Record<string, Draft>>, scenario: PricingO
   const next = { ...base };
   for (const [model, override] of Object.entries(scenario)) if (next[model]) next[model] = applyOverride(next[model]!, override);
   return next;
-}
-
-function download(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function LinkProblems({ problems }: { problems: readonly string[] }) {

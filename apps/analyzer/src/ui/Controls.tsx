@@ -80,30 +80,20 @@ export const Controls = memo(function Controls({ range, span, timeZone, bucket, 
           </button>
         ))}
       </div>
-      <label class={active === null ? 'custom active' : 'custom'}>
-        From
-        <input
-          type="datetime-local"
-          step={900}
-          data-testid="range-from"
-          value={values.from}
-          aria-invalid={invalid && typed?.from !== shown.from}
-          aria-describedby={invalid ? 'range-error' : undefined}
-          onChange={(e) => setEnd('from', e.currentTarget.value)}
-        />
-      </label>
-      <label class={active === null ? 'custom active' : 'custom'}>
-        To
-        <input
-          type="datetime-local"
-          step={900}
-          data-testid="range-to"
-          value={values.to}
-          aria-invalid={invalid && typed?.to !== shown.to}
-          aria-describedby={invalid ? 'range-error' : undefined}
-          onChange={(e) => setEnd('to', e.currentTarget.value)}
-        />
-      </label>
+      {(['from', 'to'] as const).map((end) => (
+        <label key={end} class={active === null ? 'custom active' : 'custom'}>
+          {end === 'from' ? 'From' : 'To'}
+          <input
+            type="datetime-local"
+            step={900}
+            data-testid={`range-${end}`}
+            value={values[end]}
+            aria-invalid={invalid && typed?.[end] !== shown[end]}
+            aria-describedby={invalid ? 'range-error' : undefined}
+            onChange={(e) => setEnd(end, e.currentTarget.value)}
+          />
+        </label>
+      ))}
       <label>
         Time zone
         <select data-testid="time-zone" value={timeZone} onChange={(e) => onTimeZone(e.currentTarget.value)}>

@@ -4,6 +4,7 @@ import { AnalyzerError, type AnalyzerClient } from '../client.js';
 import { formatDateTime, formatNumber } from '@llm-monitor/core';
 import type { Range } from '../lib/range.js';
 import type { RequestsQuery, RequestsResult, UserError } from '../worker/protocol.js';
+import { download } from './download.js';
 import { ErrorBox } from './ErrorBox.js';
 
 interface Props {
@@ -85,12 +86,7 @@ export const RequestsView = memo(function RequestsView({ client, fileKey, dataKe
     setExporting(format);
     try {
       const { blob, fileName } = await client.call({ type: 'export-requests', query, format });
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = fileName;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      download(blob, fileName);
     } catch (e) {
       setError(e instanceof AnalyzerError ? e.error : { kind: 'internal', title: 'Export failed', message: String(e), detail: '' });
     } finally {

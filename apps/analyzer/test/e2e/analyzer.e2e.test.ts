@@ -1,22 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { PricingOverrides } from '@llm-monitor/core';
 import Database from 'better-sqlite3';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   FIXTURES,
+  appUnderTest,
   coreSummary,
   expectClose,
   expectSameAsCore,
-  launchBrowser,
   newPage,
   openThroughInput,
   rangeFromUrl,
-  removeTempCopies,
   shownNumbers,
-  startServer,
   tempCopy,
   value,
   waitForOverview,
@@ -27,27 +23,15 @@ const NORMALIZED = join(FIXTURES, 'normalized-v2-dev.db');
 const LLAMA = 'Llama-3.3-70B-Instruct-Q4_K_M';
 const DEEPSEEK = '深度求索-DeepSeek-V3-本地部署';
 
-let browser: Browser;
-let server: Server;
-let base: string;
+const app = appUnderTest();
 const seedCopy = tempCopy(SEED);
 const normalizedCopy = tempCopy(NORMALIZED);
 
-beforeAll(async () => {
-  ({ server, base } = await startServer());
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => server?.close(done));
-  removeTempCopies();
-});
 
 describe('opening the reference files through the file input', () => {
   it('seed-v1-dev.db (S1): totals and per-model costs equal core, for all data and for the 7 d preset', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, SEED);
     await expectSameAsCore(page, await coreSummary(seedCopy));
     expect(await page.textContent('[data-testid="file-shapes"]')).toBe('S1');
@@ -74,8 +58,8 @@ describe('opening the reference files through the file input', () => {
   });
 
   it('a file dropped on the page opens too', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     const bytes = readFileSync(SEED).toString('base64');
     await page.evaluate(async (b64) => {
       const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -91,8 +75,8 @@ describe('opening the reference files through the file input', () => {
   });
 
   it('normalized-v2-dev.db (S6, WAL mode): WAL notice, detected shape, same numbers as core', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, NORMALIZED);
     await expectSameAsCore(page, await coreSummary(normalizedCopy));
     expect(await page.locator('[data-testid="wal-notice"]').textContent()).toContain('WAL-mode file');
@@ -103,8 +87,8 @@ describe('opening the reference files through the file input', () => {
 
 describe('what-if pricing', () => {
   it('a tier price and an hourly price move the costs to what core computes with those overrides; reset restores; download gives the pricing', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, SEED);
     const before = await shownNumbers(page);
 
@@ -157,8 +141,8 @@ describe('what-if pricing', () => {
   });
 
   it('a 2-D window of an S6 file and a billing-method switch recompute as core does', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, NORMALIZED);
     const m = await (await import('@llm-monitor/driver-node')).openMonitor(normalizedCopy, { readOnly: true });
     const llama = (await m.getModelBilling(LLAMA))!;
@@ -192,8 +176,8 @@ describe('scenarios in the link, imported and exported', () => {
     const llama = (await m.getModelBilling(LLAMA))!;
     await m.close();
     const pricing: PricingOverrides = { [DEEPSEEK]: { hourlyPrice: 20 }, [LLAMA]: { tierPricing: llama.tierPricing.map((t) => ({ ...t, outputPricePerMillion: 9 })) } };
-    const { page, close } = await newPage(browser, base);
-    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db&pricing=${encodeURIComponent(JSON.stringify(pricing))}`);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db&pricing=${encodeURIComponent(JSON.stringify(pricing))}`);
     await waitForOverview(page);
     await expectSameAsCore(page, await coreSummary(seedCopy, { pricing }));
     expectClose(await value(page, '[data-testid="baseline-total-cost"]'), (await coreSummary(seedCopy)).total.cost, 'stored-price total');
@@ -205,7 +189,7 @@ describe('scenarios in the link, imported and exported', () => {
     const total = await value(page, '[data-testid="total-cost"]');
     const link = page.url();
     expect(link).toContain(`pricing=${encodeURIComponent('{')}`);
-    const second = await newPage(browser, base);
+    const second = await newPage(app.browser, app.base);
     await second.page.goto(link);
     await waitForOverview(second.page);
     expectClose(await value(second.page, '[data-testid="total-cost"]'), total, 'total from the link');
@@ -213,7 +197,7 @@ describe('scenarios in the link, imported and exported', () => {
 
     // a link whose scenario does not fit the file: said in words, naming model and field; the file opens at stored prices
     const bad = { [DEEPSEEK]: { hourlyPrice: -1 }, 'no-such-model': { hourlyPrice: 1 } };
-    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db&pricing=${encodeURIComponent(JSON.stringify(bad))}`);
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db&pricing=${encodeURIComponent(JSON.stringify(bad))}`);
     await waitForOverview(page);
     const problems = await page.locator('[data-testid="link-problems"]').textContent();
     expect(problems).toMatch(new RegExp(`${DEEPSEEK}: The hourly price must be .*; got -1\\.`));
@@ -224,8 +208,8 @@ describe('scenarios in the link, imported and exported', () => {
   });
 
   it('an invalid field is shown at the field in words and never applied; "+ Add tier" adds a tier that prices; overlaps are warned of', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db`);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db`);
     await waitForOverview(page);
     const before = await value(page, '[data-testid="total-cost"]');
     const editor = page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"]`);
@@ -253,8 +237,8 @@ describe('scenarios in the link, imported and exported', () => {
   });
 
   it('export writes the scenario as JSON; importing it in a fresh page gives the same figures; a bad file is refused naming its fields', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db`);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db`);
     await waitForOverview(page);
     await page.locator(`[data-testid="pricing-model"][data-model="${DEEPSEEK}"] input[data-field="hourlyPrice"]`).fill('11');
     await page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"] select[data-field="billing"]`).selectOption('hourly');
@@ -271,8 +255,8 @@ describe('scenarios in the link, imported and exported', () => {
     expectClose(total, (await coreSummary(seedCopy, { pricing: scenario })).total.cost, 'cost with the exported scenario');
     await close();
 
-    const fresh = await newPage(browser, base);
-    await fresh.page.goto(`${base}?url=/fixtures/seed-v1-dev.db`);
+    const fresh = await newPage(app.browser, app.base);
+    await fresh.page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db`);
     await waitForOverview(fresh.page);
     const bad = join(tempCopy(SEED), '..', 'bad-scenario.json');
     writeFileSync(bad, JSON.stringify({ [LLAMA]: { tierPricing: [{ tierIndex: 1, startTokens: 0, endTokens: -1, inputPricePerMillion: 'cheap', outputPricePerMillion: 1 }] } }));
@@ -307,8 +291,8 @@ describe('errors a user understands', () => {
     writeFileSync(huge, '');
     (await import('node:fs')).truncateSync(huge, 1024 ** 3 + 1); // sparse: costs no disk
 
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     const expectError = async (path: string, kind: string, words: RegExp) => {
       await page.setInputFiles('[data-testid="file-input"]', path);
       const box = page.locator(`[data-testid="open-error"][data-kind="${kind}"]`);
@@ -342,10 +326,10 @@ describe('errors a user understands', () => {
 
 describe('links', () => {
   it('?url= opens a same-origin file; ?from=, ?to= (ISO and epoch) and ?tz= set the view; the URL follows changes', async () => {
-    const { page, close } = await newPage(browser, base);
+    const { page, close } = await newPage(app.browser, app.base);
     const from = '2024-03-09T00:00:00Z';
     const to = 1_710_100_000;
-    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db&from=${from}&to=${to}&tz=Asia/Shanghai`);
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db&from=${from}&to=${to}&tz=Asia/Shanghai`);
     await waitForOverview(page);
     // ranges lie on the 15-minute grid: `to` is rounded up to the next boundary, and the link says so
     expect(rangeFromUrl(page.url())).toEqual({ from: Date.parse(from) / 1000, to: Math.ceil(to / 900) * 900 });
@@ -365,8 +349,8 @@ describe('links', () => {
 
 describe('requests', () => {
   it('in time order either way, filtered by model; CSV and JSON export of the current view', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, NORMALIZED);
     const summary = await coreSummary(normalizedCopy);
     await page.locator('#requests').scrollIntoViewIfNeeded(); // the table loads when it comes into sight

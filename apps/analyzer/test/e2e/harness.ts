@@ -8,7 +8,7 @@ import type { Series, SeriesOptions, Summary, SummaryOptions } from '@llm-monito
 import { openMonitor } from '@llm-monitor/driver-node';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { CHROMIUM, DIST, FIXTURES, requireChromium } from './paths.js';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 /**
  * What the browser tests share: Debian's Chromium driven by playwright-core, the built app served by a
@@ -34,6 +34,24 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+/**
+ * The browser and the app's server a test file shares, started before its tests and stopped after them
+ * (with the temporary copies the file made). Read `browser` and `base` inside tests.
+ */
+export function appUnderTest(): { browser: Browser; base: string } {
+  const app = {} as { browser: Browser; base: string; server: Server };
+  beforeAll(async () => {
+    ({ server: app.server, base: app.base } = await startServer());
+    app.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await app.browser?.close();
+    await new Promise((done) => app.server?.close(done));
+    removeTempCopies();
+  });
+  return app;
 }
 
 const TYPES: Record<string, string> = {

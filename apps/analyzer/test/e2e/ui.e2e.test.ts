@@ -1,21 +1,19 @@
 import { copyFileSync, createReadStream, readFileSync, statSync } from 'node:fs';
-import { type Server, type ServerResponse, createServer } from 'node:http';
+import { type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { openMonitor } from '@llm-monitor/driver-node';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import {
   DIST,
   FIXTURES,
+  appUnderTest,
   axeViolations,
   coreSeries,
   coreSummary,
-  launchBrowser,
   newPage,
   pixelsByColor,
-  removeTempCopies,
-  startServer,
   tempCopy,
   value,
   waitForOverview,
@@ -27,20 +25,8 @@ const SEED = join(FIXTURES, 'seed-v1-dev.db');
 const seedCopy = tempCopy(SEED);
 const SEED_LINK = '?url=/fixtures/seed-v1-dev.db';
 
-let browser: Browser;
-let server: Server;
-let base: string;
+const app = appUnderTest();
 
-beforeAll(async () => {
-  ({ server, base } = await startServer());
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => server?.close(done));
-  removeTempCopies();
-});
 
 const SIZES = [
   { width: 1440, height: 900 },
@@ -48,23 +34,27 @@ const SIZES = [
 ] as const;
 
 describe('accessibility and layout', () => {
-  for (const viewport of SIZES)
-    for (const colorScheme of ['light', 'dark'] as const)
-      it(`${viewport.width}×${viewport.height}, ${colorScheme}: axe-core finds no critical or serious violation; the page is no wider than the viewport`, async () => {
-        const { page, close } = await newPage(browser, base, { viewport, colorScheme });
-        await page.goto(`${base}${SEED_LINK}`);
+  it('at 1440×900 and 390×844, light and dark: axe-core finds no critical or serious violation; the page is no wider than the viewport', async () => {
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}${SEED_LINK}`);
+    await waitForOverview(page);
+    for (const viewport of SIZES)
+      for (const colorScheme of ['light', 'dark'] as const) {
+        const where = `${viewport.width}×${viewport.height}, ${colorScheme}`;
+        await page.setViewportSize(viewport);
+        await page.emulateMedia({ colorScheme });
+        await expect.poll(() => page.getAttribute('html', 'data-scheme')).toBe(colorScheme);
         await waitForOverview(page);
-        expect(await page.getAttribute('html', 'data-scheme')).toBe(colorScheme);
-        const violations = await axeViolations(page);
-        const serious = violations.filter((v) => v.impact === 'critical' || v.impact === 'serious');
-        expect(serious, JSON.stringify(serious, null, 1)).toEqual([]);
-        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
-        await close();
-      });
+        const serious = (await axeViolations(page)).filter((v) => v.impact === 'critical' || v.impact === 'serious');
+        expect(serious, `${where}: ${JSON.stringify(serious, null, 1)}`).toEqual([]);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), where).toBeLessThanOrEqual(viewport.width);
+      }
+    await close();
+  });
 
   it('the scheme toggle overrides the system scheme and is remembered', async () => {
-    const { page, close } = await newPage(browser, base, { colorScheme: 'light' });
-    await page.goto(`${base}${SEED_LINK}`);
+    const { page, close } = await newPage(app.browser, app.base, { colorScheme: 'light' });
+    await page.goto(`${app.base}${SEED_LINK}`);
     await waitForOverview(page);
     await page.selectOption('[data-testid="scheme"]', 'dark');
     await expect.poll(() => page.getAttribute('html', 'data-scheme')).toBe('dark');
@@ -86,8 +76,8 @@ async function modelColors(page: Page): Promise<string[]> {
 
 describe('charts', () => {
   it('hiding a model in the legend never moves or resizes another model’s bars, in both charts', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(`${base}${SEED_LINK}&bucket=hour`);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}${SEED_LINK}&bucket=hour`);
     await waitForOverview(page);
     const colors = await modelColors(page);
     const models = await page.$$eval('[data-testid="cost-chart"] [data-testid="legend-item"]', (els) => els.map((e) => e.getAttribute('data-model')!));
@@ -107,8 +97,8 @@ describe('charts', () => {
   });
 
   it('each bucket is reachable by keyboard, and the legend shows its total as core computes it; units on the axes; a table of every bucket', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(`${base}${SEED_LINK}&bucket=hour&tz=Asia/Shanghai`);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}${SEED_LINK}&bucket=hour&tz=Asia/Shanghai`);
     await waitForOverview(page);
     const series = await coreSeries(seedCopy, { bucket: 'hour', timeZone: 'Asia/Shanghai' });
     const chart = page.locator('[data-testid="token-chart"]');
@@ -139,8 +129,8 @@ describe('charts', () => {
 
 describe('for a person', () => {
   it('a jump to a section shows its heading below the sticky controls', async () => {
-    const { page, close } = await newPage(browser, base, { viewport: { width: 1440, height: 900 } });
-    await page.goto(`${base}${SEED_LINK}`);
+    const { page, close } = await newPage(app.browser, app.base, { viewport: { width: 1440, height: 900 } });
+    await page.goto(`${app.base}${SEED_LINK}`);
     await waitForOverview(page);
     for (const id of ['pricing', 'requests', 'file']) {
       await page.click(`nav.sections a[href="#${id}"]`);
@@ -153,8 +143,8 @@ describe('for a person', () => {
   });
 
   it('a "to" before "from" is refused visibly; the range stays', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(`${base}${SEED_LINK}&from=2024-03-09T12:00Z&to=2024-03-10T12:00Z`);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}${SEED_LINK}&from=2024-03-09T12:00Z&to=2024-03-10T12:00Z`);
     await waitForOverview(page);
     const url = page.url();
     await page.fill('[data-testid="range-to"]', '2024-03-08T10:00');
@@ -167,8 +157,8 @@ describe('for a person', () => {
   });
 
   it('an empty range says "no data in this range" instead of zeros; uptime is a share of the window; the model table sorts', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(`${base}${SEED_LINK}&from=2020-01-01T00:00Z&to=2020-01-02T00:00Z`);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}${SEED_LINK}&from=2020-01-01T00:00Z&to=2020-01-02T00:00Z`);
     await waitForOverview(page);
     await page.locator('[data-testid="no-data"]').waitFor();
     expect(await page.locator('[data-testid="model-row"]').count()).toBe(0);
@@ -241,7 +231,7 @@ describe('live when served', () => {
     const database = join(tempCopy(SEED), '..', 'live.db');
     copyFileSync(SEED, database);
     const live = await startLiveServer(database);
-    const { page, close } = await newPage(browser, live.base);
+    const { page, close } = await newPage(app.browser, live.base);
     try {
       await page.goto(`${live.base}?url=/monitoring.db&bucket=hour&tz=Asia/Shanghai`);
       await waitForOverview(page);
