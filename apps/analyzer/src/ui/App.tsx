@@ -100,12 +100,8 @@ export function App() {
       setDrafts(next);
       if (presetRef.current) setRange(presetRange(presetRef.current, result.span));
       setInfo(result);
-      setDescription(null);
+      if (!live) setDescription(null);
       setOpenError(null);
-      // after the overview's first query, which the worker answers first
-      setTimeout(() => {
-        client.call({ type: 'describe' }).then(setDescription, () => undefined);
-      }, 0);
       if (live) {
         setDataVersion((n) => n + 1);
         setLiveAt(Date.now());
@@ -206,6 +202,15 @@ export function App() {
     };
     // `query` is represented by `queryKey`
   }, [info, queryKey, invalidDraft]);
+
+  // what the file is (the File section), read once the overview is shown: the worker answers in order
+  const described = useRef('');
+  useEffect(() => {
+    const key = `${fileId}.${dataVersion}`;
+    if (!info || !shown?.key.startsWith(`${key}|`) || described.current === key) return;
+    described.current = key;
+    client.call({ type: 'describe' }).then(setDescription, () => undefined);
+  }, [info, shown, fileId, dataVersion]);
 
   // drag and drop anywhere on the page
   useEffect(() => {
