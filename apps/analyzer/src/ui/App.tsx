@@ -130,14 +130,20 @@ export function App() {
     const url = initial.url;
     let chain = Promise.resolve();
     let queued = false;
-    const events = new EventSource(liveEvents);
-    events.addEventListener('change', () => {
+    const reload = () => {
       if (queued) return; // one reload after the current one covers every change since
       queued = true;
       chain = chain.then(() => {
         queued = false;
         return open({ kind: 'url', url }, true);
       });
+    };
+    const events = new EventSource(liveEvents);
+    events.addEventListener('change', reload);
+    // after a lost connection (the server restarted), changes may have been missed
+    let connections = 0;
+    events.addEventListener('open', () => {
+      if (connections++ > 0) reload();
     });
     return () => events.close();
   }, [liveEvents, open]);
