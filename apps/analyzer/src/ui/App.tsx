@@ -11,7 +11,7 @@ import { Controls } from './Controls.js';
 import { download } from './download.js';
 import { ErrorBox } from './ErrorBox.js';
 import { FileInfo } from './FileInfo.js';
-import { ModelTable, Totals, isEmpty } from './Overview.js';
+import { ModelTable, SummaryProblems, Totals, isEmpty } from './Overview.js';
 import { PricingEditor } from './PricingEditor.js';
 import { RequestsView } from './RequestsView.js';
 import { type SchemeChoice, useScheme } from './scheme.js';
@@ -435,6 +435,7 @@ export function App() {
             {overviewError && <ErrorBox error={overviewError.error} testId="overview-error" />}
             {overview && (
               <>
+                <SummaryProblems problems={overview.summary.problems} />
                 <Totals overview={overview} {...money} hasProgramTable={hasProgramTable} />
                 {isEmpty(overview.summary) ? (
                   <NoData

@@ -82,6 +82,11 @@ export function Totals({ overview, currency, hasProgramTable }: { overview: Over
         ) : (
           <p class="muted small">all priced</p>
         )}
+        {t.unusableRequests > 0 && (
+          <p class="warn small" title="Requests whose stored token counts are text, negative or fractional: left out of every figure">
+            <Value value={t.unusableRequests} text={formatNumber(t.unusableRequests)} testId="total-unusable-requests" /> with unusable values, left out
+          </p>
+        )}
       </div>
       <div class="card">
         <h3>Input tokens</h3>
@@ -305,6 +310,23 @@ export function ModelTable({
         </tfoot>
       </table>
     </div>
+  );
+}
+
+/** What makes the figures less than certain (unusable stored values, models left out), from core. */
+export function SummaryProblems({ problems }: { problems: readonly string[] }) {
+  if (problems.length === 0) return null;
+  return (
+    <details class="notice slim" data-testid="summary-problems">
+      <summary>
+        {problems.length === 1 ? 'One thing in the file affects' : `${problems.length} things in the file affect`} these figures
+      </summary>
+      <ul>
+        {problems.map((p) => (
+          <li key={p}>{p}</li>
+        ))}
+      </ul>
+    </details>
   );
 }
 
