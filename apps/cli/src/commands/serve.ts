@@ -101,16 +101,25 @@ async function runServe(options: ServeOptions): Promise<void> {
   const snapshot = join(workDir, 'monitoring.db');
   const cleanup = () => rmSync(workDir, { recursive: true, force: true });
 
+  // pages listening for changes (the file is watched only while there is one), told of every new snapshot
+  const listeners = new Set<http.ServerResponse>();
+  let snapshots = 0;
+  const announce = () => {
+    snapshots++;
+    for (const res of listeners) res.write(`event: change\ndata: ${JSON.stringify({ snapshot: snapshots })}\n\n`);
+  };
+
   let current = '';
-  let pending: Promise<boolean> = Promise.resolve(false);
-  /** Takes a new snapshot if the database changed since the last one (one at a time); true when it did. */
+  let pending: Promise<void> = Promise.resolve();
+  /** Takes a new snapshot if the database changed since the last one (one at a time), and says so to the pages. */
   const refresh = (verify: boolean) => {
-    pending = pending.catch(() => false).then(async () => {
+    pending = pending.catch(() => undefined).then(async () => {
       const now = version(options.db);
-      if (now === current) return false;
+      if (now === current) return;
       await snapshotDatabase(options.db, snapshot, { verify });
+      const first = current === '';
       current = now;
-      return true;
+      if (!first) announce();
     });
     return pending;
   };
@@ -124,19 +133,11 @@ async function runServe(options: ServeOptions): Promise<void> {
   const log = (message: string) => process.stderr.write(`llm-monitor serve: ${message}\n`);
   const serveApp = sirv(appDir, { etag: true, dev: false });
 
-  // pages listening for changes; the file is watched only while there is one
-  const listeners = new Set<http.ServerResponse>();
-  let snapshots = 0;
-  const announce = () => {
-    snapshots++;
-    for (const res of listeners) res.write(`event: change\ndata: ${JSON.stringify({ snapshot: snapshots })}\n\n`);
-  };
   let watching = false;
   const watcher = setInterval(() => {
     if (listeners.size === 0 || watching || version(options.db) === current) return;
     watching = true;
     refresh(false)
-      .then((taken) => taken && announce())
       .catch((error: unknown) => log(`cannot take a snapshot of ${options.db}: ${(error as Error).message}`))
       .finally(() => (watching = false));
   }, WATCH_MS);
