@@ -33,7 +33,6 @@ interface Props {
 }
 
 const HEIGHT = 240;
-const FONT = getComputedStyle(document.documentElement).fontFamily || 'system-ui, sans-serif';
 /** Rows of the table view rendered at most (a year of hours is 8,760 buckets). */
 const TABLE_ROWS = 2000;
 
@@ -75,9 +74,10 @@ export function UsageChart(props: Props) {
     const el = box.current;
     if (!el || empty) return;
     const { starts, ends, xs, tops, ghost, max } = data;
+    const font = getComputedStyle(el).fontFamily || 'system-ui, sans-serif';
     const axisColor = cssColor('--axis');
     const gridColor = cssColor('--grid');
-    const axis = { stroke: axisColor, grid: { stroke: gridColor }, ticks: { stroke: gridColor }, font: `11px ${FONT}`, labelFont: `600 12px ${FONT}` };
+    const axis = { stroke: axisColor, grid: { stroke: gridColor }, ticks: { stroke: gridColor }, font: `11px ${font}`, labelFont: `600 12px ${font}` };
     const opts: uPlot.Options = {
       width: Math.max(240, el.clientWidth),
       height: HEIGHT,
