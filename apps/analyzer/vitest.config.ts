@@ -18,6 +18,10 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // not part of `test`: `npm run bench` here, `npm run bench:analyzer` at the root
+        test: { name: 'bench', include: ['bench/**/*.ts'], environment: 'node', globalSetup: ['test/e2e/global-setup.ts'], testTimeout: 900_000 },
+      },
     ],
   },
 });

@@ -88,7 +88,7 @@ describe('serve', () => {
     expect(sha256(db)).toBe(before);
   });
 
-  it('takes a new snapshot when the database changed, so a reload shows new data', async () => {
+  it('takes a new snapshot when the database changed, so a reload shows new data too', async () => {
     const db = copyFixture('seed-v1-dev', dir);
     const { child, url, exited } = await startServe(['--db', db, '--app', app]);
     try {
@@ -103,6 +103,48 @@ describe('serve', () => {
       child.kill('SIGINT');
     }
     expect((await exited).code).toBe(0);
+  });
+
+  it('tells listening pages when the database changed (Server-Sent Events), named by a header of the database response', async () => {
+    const db = copyFixture('seed-v1-dev', dir, 'live.db');
+    const { child, url, exited } = await startServe(['--db', db, '--app', app]);
+    try {
+      const origin = new URL(url).origin;
+      const database = await fetch(`${origin}/monitoring.db`);
+      expect(database.headers.get('llm-monitor-events')).toBe('/events');
+      const first = await summaryOfBytes(new Uint8Array(await database.arrayBuffer()), 'live-1.db');
+
+      const events = await fetch(`${origin}/events`);
+      expect(events.status).toBe(200);
+      expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let stream = '';
+      const next = async (pattern: RegExp) => {
+        const deadline = Date.now() + 15_000;
+        while (!pattern.test(stream)) {
+          if (Date.now() > deadline) throw new Error(`no ${pattern} in ${JSON.stringify(stream)}`);
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`the stream ended: ${JSON.stringify(stream)}`);
+          stream += value;
+        }
+      };
+      await next(/retry: \d+\n\n/);
+      expect(stream).not.toContain('event: change');
+
+      const writer = await openMonitor(db);
+      await writer.addModelRequest('Llama-3.3-70B-Instruct-Q4_K_M', [1710050000, 10, 10]);
+      await writer.close();
+      await next(/event: change\ndata: \{"snapshot":1\}\n\n/);
+      // the snapshot announced is the one served
+      const second = await summaryOfBytes(new Uint8Array(await (await fetch(`${origin}/monitoring.db`)).arrayBuffer()), 'live-2.db');
+      expect(second.total.requests).toBe(first.total.requests + 1);
+      await reader.cancel();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
   });
 
   it('finds the analyzer bundled by the build, or says how to get one', async () => {

@@ -1,10 +1,21 @@
-import type { ModelBilling, PricingOverride, PricingOverrides, Shape, TierPricing, TierWindow } from '@llm-monitor/core';
+import {
+  type ModelBilling,
+  type PricingOverride,
+  type PricingOverrides,
+  type PricingProblem,
+  type Shape,
+  type TierPricing,
+  type TierProblem,
+  type TierWindow,
+  pricingProblems,
+} from '@llm-monitor/core';
 
 /**
  * The what-if editor's state: per model, an editable copy of its billing. Only models whose draft differs
  * from the file's settings become `pricing` overrides for `summary`/`series`; the file is never written.
  * Files of shapes S5–S7 price with 2-D windows, the older ones with input-token ranges; a draft keeps the
- * kind its model has.
+ * kind its model has. A field holding text that is not a number keeps that text (typed as a number), so
+ * that core's `pricingProblems` reports it at its field, quoting it, instead of it being dropped.
  */
 export type Draft =
   | { useTierPricing: boolean; hourlyPrice: number; kind: 'ranges'; tiers: TierPricing[] }
@@ -29,6 +40,27 @@ export function draftToOverride(draft: Draft): PricingOverride {
   return draft.kind === 'windows' ? { ...base, tierWindows: draft.tiers } : { ...base, tierPricing: draft.tiers };
 }
 
+/** A model's draft with an override (of a link or an imported file) laid over it; the override is valid (tiers are objects). */
+export function applyOverride(draft: Draft, override: PricingOverride): Draft {
+  const base = {
+    useTierPricing: override.useTierPricing ?? draft.useTierPricing,
+    hourlyPrice: override.hourlyPrice ?? draft.hourlyPrice,
+  };
+  if (override.tierWindows !== undefined)
+    return {
+      ...base,
+      kind: 'windows',
+      tiers: override.tierWindows.map((w) => ({ supportCache: false, cacheWritePrice: 0, cacheReadPrice: 0, ...w })),
+    };
+  if (override.tierPricing !== undefined)
+    return {
+      ...base,
+      kind: 'ranges',
+      tiers: (override.tierPricing as readonly TierPricing[]).map((t) => ({ ...t, supportCache: t.supportCache ?? false, cacheHitPricePerMillion: t.cacheHitPricePerMillion ?? 0 })),
+    };
+  return { ...draft, ...base } as Draft;
+}
+
 export function sameDraft(a: Draft, b: Draft): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -43,14 +75,25 @@ export function overridesFrom(drafts: Readonly<Record<string, Draft>>, originals
   return overrides;
 }
 
-/** A new tier after the last one: the next index, starting where the last one ends, unbounded, same prices. */
+/** Where a split of an unbounded tier puts the new tier's start: a power of two, at least twice the old start (32,768 from 0). */
+function splitPoint(start: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(start + 1, 16_384) * 2));
+}
+
+/**
+ * A tier that can match: it starts above every bounded tier, or, when a tier is unbounded, takes the upper
+ * part of the unbounded tier that starts highest (which then ends below it), since the lowest index that
+ * matches prices a request. Prices are copied from the tier it follows.
+ */
 export function addTier(draft: Draft): Draft {
-  const nextIndex = draft.tiers.reduce((max, t) => Math.max(max, t.tierIndex), 0) + 1;
+  const tierIndex = draft.tiers.reduce((max, t) => Math.max(max, t.tierIndex), 0) + 1;
   if (draft.kind === 'ranges') {
-    const last = draft.tiers[draft.tiers.length - 1];
-    const start = last ? (last.endTokens === -1 ? last.startTokens + 1 : last.endTokens + 1) : 0;
+    const unbounded = draft.tiers.filter((t) => t.endTokens === -1).sort((a, b) => b.startTokens - a.startTokens)[0];
+    const reach = draft.tiers.reduce((max, t) => Math.max(max, t.endTokens), -1);
+    const last = unbounded ?? draft.tiers.find((t) => t.endTokens === reach);
+    const start = unbounded ? splitPoint(unbounded.startTokens) : reach + 1;
     const tier: TierPricing = {
-      tierIndex: nextIndex,
+      tierIndex,
       startTokens: start,
       endTokens: -1,
       inputPricePerMillion: last?.inputPricePerMillion ?? 0,
@@ -58,12 +101,17 @@ export function addTier(draft: Draft): Draft {
       supportCache: last?.supportCache ?? false,
       cacheHitPricePerMillion: last?.cacheHitPricePerMillion ?? 0,
     };
-    return { ...draft, tiers: [...draft.tiers, tier] };
+    const tiers = draft.tiers.map((t) => (t === unbounded ? { ...t, endTokens: start - 1 } : t));
+    return { ...draft, tiers: [...tiers, tier] };
   }
-  const last = draft.tiers[draft.tiers.length - 1];
+  const unbounded = draft.tiers.filter((t) => t.maxInputTokens === -1).sort((a, b) => b.minInputTokens - a.minInputTokens)[0];
+  const reach = draft.tiers.reduce((max, t) => Math.max(max, t.maxInputTokens), 0);
+  const last = unbounded ?? draft.tiers.find((t) => t.maxInputTokens === reach);
+  // a window's lower bound is exclusive (unless 0): the new window starts right after the old one ends
+  const bound = unbounded ? splitPoint(unbounded.minInputTokens) : reach;
   const tier: TierWindow = {
-    tierIndex: nextIndex,
-    minInputTokens: last ? (last.maxInputTokens === -1 ? last.minInputTokens : last.maxInputTokens) : 0,
+    tierIndex,
+    minInputTokens: bound,
     maxInputTokens: -1,
     minOutputTokens: 0,
     maxOutputTokens: -1,
@@ -73,7 +121,8 @@ export function addTier(draft: Draft): Draft {
     cacheWritePrice: last?.cacheWritePrice ?? 0,
     cacheReadPrice: last?.cacheReadPrice ?? 0,
   };
-  return { ...draft, tiers: [...draft.tiers, tier] };
+  const tiers = draft.tiers.map((t) => (t === unbounded ? { ...t, maxInputTokens: bound } : t));
+  return { ...draft, tiers: [...tiers, tier] };
 }
 
 export function removeTier(draft: Draft, tierIndex: number): Draft {
@@ -83,34 +132,109 @@ export function removeTier(draft: Draft, tierIndex: number): Draft {
 }
 
 /** Sets one field of one tier (matched by index). */
-export function setTierField(draft: Draft, tierIndex: number, field: string, value: number | boolean): Draft {
+export function setTierField(draft: Draft, tierIndex: number, field: string, value: number | boolean | string): Draft {
   if (draft.kind === 'ranges')
     return { ...draft, tiers: draft.tiers.map((t) => (t.tierIndex === tierIndex ? { ...t, [field]: value } : t)) };
   return { ...draft, tiers: draft.tiers.map((t) => (t.tierIndex === tierIndex ? { ...t, [field]: value } : t)) };
 }
 
-/**
- * The first problem that would make core reject the draft, in words, or null. Core validates again; this
- * keeps a half-typed number from reaching it.
- */
-export function draftProblem(draft: Draft): string | null {
-  if (!Number.isFinite(draft.hourlyPrice) || draft.hourlyPrice < 0) return 'the hourly price must be a number ≥ 0';
-  const seen = new Set<number>();
-  for (const t of draft.tiers) {
-    if (!Number.isInteger(t.tierIndex) || t.tierIndex < 0) return `tier index ${t.tierIndex} must be a whole number ≥ 0`;
-    if (seen.has(t.tierIndex)) return `tier ${t.tierIndex} is listed twice`;
-    seen.add(t.tierIndex);
-    for (const [key, value] of Object.entries(t)) {
-      if (typeof value !== 'number') continue;
-      const bound = /^(end|max)/.test(key);
-      if (!Number.isFinite(value) || (value < 0 && !(bound && value === -1)))
-        return `tier ${t.tierIndex}: ${key} must be a number ≥ 0${bound ? ' (or -1 for unbounded)' : ''}`;
-      if (/Tokens$/.test(key) && !Number.isInteger(value)) return `tier ${t.tierIndex}: ${key} must be a whole number of tokens`;
-    }
-    if (draft.kind === 'ranges') {
-      const r = t as TierPricing;
-      if (r.endTokens !== -1 && r.endTokens < r.startTokens) return `tier ${t.tierIndex}: the end (${r.endTokens}) is below the start (${r.startTokens})`;
-    }
-  }
-  return null;
+/** What core would refuse in a draft, each at its field (`['tierPricing', 0, 'inputPricePerMillion']`), in words. */
+export function draftProblems(draft: Draft): PricingProblem[] {
+  return pricingProblems(draftToOverride(draft)).filter((p) => p.severity === 'error');
 }
+
+/** Tiers that overlap, leave gaps or can never match, as sentences: accepted, but worth a warning while billed per token. */
+export function draftWarnings(draft: Draft): string[] {
+  if (!draft.useTierPricing) return [];
+  const problems = pricingProblems(draftToOverride(draft));
+  if (problems.some((p) => p.severity === 'error')) return [];
+  if (draft.kind === 'windows') return windowProblems(draft.tiers).map((p) => `${p.message[0]!.toUpperCase()}${p.message.slice(1)}.`);
+  return problems.map((p) => p.message);
+}
+
+/** How the editor and the messages name a billing setting. */
+export const FIELD_LABELS: Readonly<Record<string, string>> = {
+  useTierPricing: 'billing method',
+  hourlyPrice: 'hourly price',
+  tierIndex: 'tier number',
+  startTokens: 'from (input tokens)',
+  endTokens: 'to (input tokens)',
+  inputPricePerMillion: 'input price per million tokens',
+  outputPricePerMillion: 'output price per million tokens',
+  supportCache: 'cache pricing',
+  cacheHitPricePerMillion: 'cache-hit price per million tokens',
+  minInputTokens: 'input tokens above',
+  maxInputTokens: 'input tokens up to',
+  minOutputTokens: 'output tokens above',
+  maxOutputTokens: 'output tokens up to',
+  inputPrice: 'input price per million tokens',
+  outputPrice: 'output price per million tokens',
+  cacheWritePrice: 'cache-write price per million tokens',
+  cacheReadPrice: 'cache-read price per million tokens',
+};
+
+/** `tier 2: ` for a problem at `['tierPricing', 1, …]` (by the tier's own index when it has one), else nothing. */
+function tierOf(path: readonly (string | number)[], tiers: unknown): string {
+  const position = path[1];
+  if ((path[0] !== 'tierPricing' && path[0] !== 'tierWindows') || typeof position !== 'number') return '';
+  const index = Array.isArray(tiers) ? (tiers[position] as { tierIndex?: unknown } | undefined)?.tierIndex : undefined;
+  return typeof index === 'number' ? `tier ${index}: ` : `tier #${position + 1} of the list: `;
+}
+
+export interface ScenarioProblem {
+  model: string | null;
+  message: string;
+}
+
+/**
+ * A scenario (a link's `pricing` or an imported JSON file) checked against the file: an object keyed by
+ * model names of this file, each a valid PricingOverride. Every problem in words, naming model and field.
+ */
+export function scenarioProblems(input: unknown, models: readonly string[]): ScenarioProblem[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return [{ model: null, message: 'A scenario is a JSON object keyed by model name, e.g. {"qwen": {"hourlyPrice": 2}}.' }];
+  const problems: ScenarioProblem[] = [];
+  for (const [model, override] of Object.entries(input)) {
+    if (!models.includes(model)) {
+      problems.push({ model, message: `${model}: there is no model of that name in this file.` });
+      continue;
+    }
+    const o = override as Record<string, unknown> | null;
+    for (const p of pricingProblems(override))
+      if (p.severity === 'error') problems.push({ model, message: `${model}: ${tierOf(p.path, o?.[p.path[0] as string])}${p.message}` });
+  }
+  return problems;
+}
+
+/**
+ * Overlapping, empty and uncovered 2-D windows (S5–S7 tiers): where two windows overlap, the lower index
+ * prices the request; an empty window never matches. The 2-D counterpart of core's `tierProblems`
+ * (which core's `pricingProblems` reports for range tiers only).
+ */
+export function windowProblems(tiers: readonly TierWindow[]): TierProblem[] {
+  const problems: TierProblem[] = [];
+  if (tiers.length === 0) return [{ kind: 'gap', message: 'there are no tiers: every request is unpriced' }];
+  // as integer intervals [lo, hi]: a lower bound is exclusive unless it is 0; -1 is unbounded
+  const box = (t: TierWindow) => ({
+    input: [t.minInputTokens === 0 ? 0 : t.minInputTokens + 1, t.maxInputTokens === -1 ? Number.POSITIVE_INFINITY : t.maxInputTokens] as const,
+    output: [t.minOutputTokens === 0 ? 0 : t.minOutputTokens + 1, t.maxOutputTokens === -1 ? Number.POSITIVE_INFINITY : t.maxOutputTokens] as const,
+  });
+  const sorted = [...tiers].sort((a, b) => a.tierIndex - b.tierIndex);
+  const boxes = sorted.map(box);
+  const meets = (a: readonly [number, number], b: readonly [number, number]) => a[0] <= b[1] && b[0] <= a[1];
+  sorted.forEach((t, i) => {
+    const b = boxes[i]!;
+    if (b.input[0] > b.input[1] || b.output[0] > b.output[1]) {
+      problems.push({ kind: 'gap', message: `tier ${t.tierIndex} can never match: its upper bound is not above its lower bound` });
+      return;
+    }
+    for (let j = 0; j < i; j++) {
+      const a = boxes[j]!;
+      if (a.input[0] <= a.input[1] && a.output[0] <= a.output[1] && meets(a.input, b.input) && meets(a.output, b.output))
+        problems.push({ kind: 'overlap', message: `tiers ${sorted[j]!.tierIndex} and ${t.tierIndex} overlap; tier ${sorted[j]!.tierIndex} prices the requests in both` });
+    }
+  });
+  if (!boxes.some((b) => b.input[0] === 0 && b.output[0] === 0)) problems.push({ kind: 'uncovered-start', message: 'no tier covers the smallest requests (0 input and 0 output tokens)' });
+  return problems;
+}
+

@@ -1,8 +1,8 @@
-import { type Bucket, zoneOffset } from '@llm-monitor/core';
+import { type Bucket, BUCKETS, checkCurrency, checkTimeZone, epochToWall, isMonitorError, localTimeZone, parseTime } from '@llm-monitor/core';
 
 /**
- * The range and zone of the view, and how they are written in the page's URL
- * (`?from=…&to=…&tz=…&bucket=…`), so that a view can be shared as a link.
+ * The range, zone, bucket, currency and what-if scenario of the view, and how they are written in the
+ * page's URL (`?from=…&to=…&tz=…&bucket=…&currency=…&pricing=…`), so that a view can be shared as a link.
  */
 
 export type Preset = '24h' | '7d' | '30d' | 'all';
@@ -12,6 +12,14 @@ export const PRESETS: readonly { id: Preset; label: string; seconds: number | nu
   { id: '30d', label: '30 d', seconds: 30 * 86_400 },
   { id: 'all', label: 'All', seconds: null },
 ];
+
+/**
+ * Ranges lie on the 15-minute grid: every zone's hours and days start on it, and the analysis is
+ * aggregated per 15-minute slot, so any range on it is answered without reading the file again.
+ */
+export const GRID_SECONDS = 900;
+export const snapDown = (t: number) => Math.floor(t / GRID_SECONDS) * GRID_SECONDS;
+export const snapUp = (t: number) => Math.ceil(t / GRID_SECONDS) * GRID_SECONDS;
 
 /** `[from, to)` in epoch seconds; null for an open end ("all" leaves both open). */
 export interface Range {
@@ -27,13 +35,14 @@ export interface DataSpan {
 
 /**
  * Presets end at the data's last activity, not at the clock: an exported file is usually days or months
- * old, and "the last 24 h" of a copy taken last week should show last week's work. The end is the
- * whole second after the last activity, so the last request lies inside the half-open window.
+ * old, and "the last 24 h" of a copy taken last week should show last week's work. The end is the first
+ * grid boundary after the last activity, so the last request lies inside the half-open window.
  */
 export function presetRange(preset: Preset, span: DataSpan | null, now = Date.now() / 1000): Range {
   const seconds = PRESETS.find((p) => p.id === preset)?.seconds ?? null;
   if (seconds === null) return { from: null, to: null };
-  const to = Math.floor(span ? span.last : now) + 1;
+  const last = span ? span.last : now;
+  const to = snapDown(last) + GRID_SECONDS;
   return { from: to - seconds, to };
 }
 
@@ -44,6 +53,11 @@ export function matchPreset(range: Range, span: DataSpan | null): Preset | null 
     if (r.from === range.from && r.to === range.to) return p.id;
   }
   return null;
+}
+
+/** A range on the grid: `from` rounded down, `to` up, so that it still holds what was asked for. */
+export function snapRange(range: Range): Range {
+  return { from: range.from === null ? null : snapDown(range.from), to: range.to === null ? null : snapUp(range.to) };
 }
 
 /** The range actually covered: open ends become the data's span (as `series` does it). */
@@ -66,57 +80,9 @@ export function autoBucket(from: number, to: number): Bucket {
   return 'month';
 }
 
-const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$/;
-
-/**
- * Epoch seconds from a link's `from`/`to`: a number is epoch seconds (one above 1e11 is taken as
- * milliseconds), an ISO date-time with `Z` or an offset is that instant, and a date or date-time
- * without a zone (`2024-03-01`, `2024-03-01T08:00`) is wall-clock time in `timeZone`. Null when unreadable.
- */
-export function parseTime(text: string | null, timeZone: string): number | null {
-  if (text === null) return null;
-  const value = text.trim();
-  if (value === '') return null;
-  if (/^-?\d+(\.\d+)?$/.test(value)) {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) return null;
-    return n > 1e11 ? n / 1000 : n;
-  }
-  const local = LOCAL.exec(value);
-  if (local) {
-    const [, y, mo, d, h = '0', mi = '0', s = '0', frac = ''] = local;
-    const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000 + (frac ? Number(`0.${frac}`) : 0);
-    return Number.isFinite(wall) ? wallToEpoch(wall, timeZone) : null;
-  }
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms / 1000 : null;
-}
-
-/** The instant at which the wall clock in `timeZone` shows `wall` (wall-clock time written as if UTC). */
-export function wallToEpoch(wall: number, timeZone: string): number {
-  let t = wall - zoneOffset(timeZone, wall);
-  // a second pass settles instants near an offset change
-  t = wall - zoneOffset(timeZone, t);
-  return t;
-}
-
 /** `YYYY-MM-DDTHH:MM` for an `<input type="datetime-local">`, in `timeZone`. */
 export function toLocalInput(epoch: number, timeZone: string): string {
-  const wall = new Date((Math.floor(epoch) + zoneOffset(timeZone, epoch)) * 1000);
-  return wall.toISOString().slice(0, 16);
-}
-
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function browserTimeZone(): string {
-  return new Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+  return new Date(Math.floor(epochToWall(epoch, timeZone)) * 1000).toISOString().slice(0, 16);
 }
 
 export interface ViewParams extends Range {
@@ -124,28 +90,59 @@ export interface ViewParams extends Range {
   tz: string | null;
   /** Null: chosen from the range. */
   bucket: Bucket | null;
+  /** An ISO 4217 code; null: no currency named (the file's own, unknown). */
+  currency: string | null;
+  /** The what-if scenario as parsed JSON (checked against the file once it is open); null: none. */
+  pricing: unknown;
   /** A same-origin file to open. */
   url: string | null;
 }
 
-const BUCKET_NAMES: readonly string[] = ['hour', 'day', 'week', 'month'];
-
-export function readParams(search: string, fallbackZone = browserTimeZone()): ViewParams {
+/** Reads a link; what it cannot use is left out and described in `problems`, in words. */
+export function readParams(search: string, fallbackZone = localTimeZone()): ViewParams & { problems: string[] } {
   const q = new URLSearchParams(search);
-  const tzParam = q.get('tz');
-  const tz = tzParam && isTimeZone(tzParam) ? tzParam : null;
+  const problems: string[] = [];
+  const read = <T>(key: string, parse: (text: string) => T): T | null => {
+    const text = q.get(key);
+    if (text === null || text === '') return null;
+    try {
+      return parse(text);
+    } catch (error) {
+      problems.push(`The link's ${key}=${text} was ignored: ${isMonitorError(error) || error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
+  };
+  const tz = read('tz', checkTimeZone);
   const zone = tz ?? fallbackZone;
-  const bucket = q.get('bucket');
+  const range = snapRange({ from: read('from', (t) => parseTime(t, zone)), to: read('to', (t) => parseTime(t, zone)) });
+  if (range.from !== null && range.to !== null && range.to <= range.from) {
+    problems.push('The link\'s "to" is not after its "from", so its range was ignored.');
+    range.from = range.to = null;
+  }
   return {
-    from: parseTime(q.get('from'), zone),
-    to: parseTime(q.get('to'), zone),
+    ...range,
     tz,
-    bucket: bucket && BUCKET_NAMES.includes(bucket) ? (bucket as Bucket) : null,
+    bucket: read('bucket', (b) => {
+      if (!(BUCKETS as readonly string[]).includes(b)) throw new Error(`expected one of ${BUCKETS.join(', ')}`);
+      return b as Bucket;
+    }),
+    currency: read('currency', checkCurrency),
+    pricing: read('pricing', (p) => {
+      try {
+        return JSON.parse(p) as unknown;
+      } catch (error) {
+        throw new Error(`it is not JSON (${(error as Error).message})`);
+      }
+    }),
     url: q.get('url') || null,
+    problems,
   };
 }
 
-/** The query string for a view; keeps parameters it does not own (and `url`). */
+/**
+ * The query string for a view; keeps parameters it does not own (such as `url`). Values are
+ * URI-encoded (`encodeURIComponent`): `pricing` is the scenario's `PricingOverrides` JSON.
+ */
 export function writeParams(search: string, view: Omit<ViewParams, 'url'>): string {
   const q = new URLSearchParams(search);
   const set = (key: string, value: string | null) => (value === null ? q.delete(key) : q.set(key, value));
@@ -153,6 +150,8 @@ export function writeParams(search: string, view: Omit<ViewParams, 'url'>): stri
   set('to', view.to === null ? null : String(view.to));
   set('tz', view.tz);
   set('bucket', view.bucket);
-  const text = q.toString();
+  set('currency', view.currency);
+  set('pricing', view.pricing === null || view.pricing === undefined ? null : JSON.stringify(view.pricing));
+  const text = [...q].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
   return text ? `?${text}` : '';
 }

@@ -1,14 +1,18 @@
+import { memo } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { AnalyzerError, type AnalyzerClient } from '../client.js';
-import { formatDateTime, formatInt } from '../lib/format.js';
+import { formatDateTime, formatNumber } from '@llm-monitor/core';
 import type { Range } from '../lib/range.js';
-import type { RequestsQuery, RequestsResult, SortKey, UserError } from '../worker/protocol.js';
+import type { RequestsQuery, RequestsResult, UserError } from '../worker/protocol.js';
+import { download } from './download.js';
 import { ErrorBox } from './ErrorBox.js';
 
 interface Props {
   client: AnalyzerClient;
-  /** Changes when another file is opened. */
+  /** Changes when another file is opened (the view starts over). */
   fileKey: string;
+  /** Changes when the same file has new data (the view is kept and read again). */
+  dataKey: number;
   models: readonly string[];
   range: Range;
   timeZone: string;
@@ -16,20 +20,19 @@ interface Props {
 
 const PAGE_SIZE = 50;
 
-const COLUMNS: readonly { key: SortKey; label: string; numeric: boolean }[] = [
-  { key: 'timestamp', label: 'Time', numeric: false },
-  { key: 'model', label: 'Model', numeric: false },
-  { key: 'inputTokens', label: 'Input tokens', numeric: true },
-  { key: 'outputTokens', label: 'Output tokens', numeric: true },
-  { key: 'cacheN', label: 'Cache hits', numeric: true },
-  { key: 'promptN', label: 'Prompt processed', numeric: true },
+const COLUMNS: readonly { label: string; numeric: boolean }[] = [
+  { label: 'Model', numeric: false },
+  { label: 'Input tokens', numeric: true },
+  { label: 'Output tokens', numeric: true },
+  { label: 'Cache hits', numeric: true },
+  { label: 'Prompt processed', numeric: true },
 ];
 
 /**
- * Every request in the range, a page at a time, sorted and filtered in the worker. The worker reads the
- * requests table only once this view scrolls into sight, so a large file's overview is not kept waiting.
+ * Every request in the range in time order, a page at a time, filtered by model in the worker, which
+ * reads only the page's part of the file. Nothing is read until this view scrolls into sight.
  */
-export function RequestsView({ client, fileKey, models, range, timeZone }: Props) {
+export const RequestsView = memo(function RequestsView({ client, fileKey, dataKey, models, range, timeZone }: Props) {
   const root = useRef<HTMLDivElement>(null);
   const [visible, setVisible] = useState(false);
   useEffect(() => {
@@ -40,7 +43,7 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
     return () => observer.disconnect();
   }, [visible]);
   const [model, setModel] = useState<string | null>(null);
-  const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'timestamp', descending: true });
+  const [descending, setDescending] = useState(true);
   const [page, setPage] = useState(0);
   const [result, setResult] = useState<RequestsResult | null>(null);
   const [loading, setLoading] = useState(false);
@@ -52,9 +55,9 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
     setPage(0);
     setResult(null);
   }, [fileKey]);
-  useEffect(() => setPage(0), [model, sort, range.from, range.to]);
+  useEffect(() => setPage(0), [model, descending, range.from, range.to]);
 
-  const query: RequestsQuery = { from: range.from, to: range.to, model, sort: sort.key, descending: sort.descending, page, pageSize: PAGE_SIZE };
+  const query: RequestsQuery = { from: range.from, to: range.to, model, descending, page, pageSize: PAGE_SIZE };
   const queryKey = JSON.stringify(query);
   useEffect(() => {
     if (!visible) return;
@@ -77,18 +80,13 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
       live = false;
     };
     // `query` is represented by `queryKey`
-  }, [queryKey, fileKey, visible]);
+  }, [queryKey, fileKey, dataKey, visible]);
 
   const exportAs = async (format: 'csv' | 'json') => {
     setExporting(format);
     try {
       const { blob, fileName } = await client.call({ type: 'export-requests', query, format });
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = fileName;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      download(blob, fileName);
     } catch (e) {
       setError(e instanceof AnalyzerError ? e.error : { kind: 'internal', title: 'Export failed', message: String(e), detail: '' });
     } finally {
@@ -98,8 +96,6 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
 
   const pages = result ? Math.max(1, Math.ceil(result.total / PAGE_SIZE)) : 1;
   const shownPage = result?.page ?? 0;
-  const clickSort = (key: SortKey) =>
-    setSort((s) => (s.key === key ? { key, descending: !s.descending } : { key, descending: key !== 'model' }));
 
   return (
     <div class="requests" ref={root}>
@@ -116,7 +112,7 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
           </select>
         </label>
         <span class="muted" data-testid="requests-total" data-value={result?.total ?? ''}>
-          {result ? `${formatInt(result.total)} requests in range` : 'Reading requests…'}
+          {result ? `${formatNumber(result.total)} requests in range` : 'Reading requests…'}
           {loading && result ? ' · updating…' : ''}
         </span>
         <span class="spacer" />
@@ -128,16 +124,18 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
         </button>
       </div>
       {error && <ErrorBox error={error} testId="requests-error" />}
-      <div class="table-wrap">
+      <div class="table-wrap" role="region" aria-label="Requests" tabIndex={0}>
         <table class="data" data-testid="requests-table">
           <thead>
             <tr>
+              <th scope="col" aria-sort={descending ? 'descending' : 'ascending'}>
+                <button type="button" class="sort" onClick={() => setDescending((d) => !d)} data-sort="timestamp">
+                  Time {descending ? '▼ newest first' : '▲ oldest first'}
+                </button>
+              </th>
               {COLUMNS.map((c) => (
-                <th key={c.key} class={c.numeric ? 'num' : ''} aria-sort={sort.key === c.key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
-                  <button type="button" class="sort" onClick={() => clickSort(c.key)} data-sort={c.key}>
-                    {c.label}
-                    {sort.key === c.key ? (sort.descending ? ' ▼' : ' ▲') : ''}
-                  </button>
+                <th key={c.label} scope="col" class={c.numeric ? 'num' : ''}>
+                  {c.label}
                 </th>
               ))}
             </tr>
@@ -145,16 +143,16 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
           <tbody>
             {result?.rows.map((r) => (
               <tr key={`${r.model}\u0000${r.id}`} data-testid="request-row" data-model={r.model}>
-                <td data-value={r.timestamp}>{formatDateTime(r.timestamp, timeZone, true)}</td>
+                <td data-value={r.timestamp}>{formatDateTime(r.timestamp, timeZone, 'second')}</td>
                 <td class="name">{r.model}</td>
                 <td class="num" data-value={r.inputTokens}>
-                  {formatInt(r.inputTokens)}
+                  {formatNumber(r.inputTokens)}
                 </td>
                 <td class="num" data-value={r.outputTokens}>
-                  {formatInt(r.outputTokens)}
+                  {formatNumber(r.outputTokens)}
                 </td>
-                <td class="num">{formatInt(r.cacheN)}</td>
-                <td class="num">{formatInt(r.promptN)}</td>
+                <td class="num">{formatNumber(r.cacheN)}</td>
+                <td class="num">{formatNumber(r.promptN)}</td>
               </tr>
             ))}
           </tbody>
@@ -168,7 +166,7 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
           ‹ Previous
         </button>
         <span data-testid="page-info">
-          Page {formatInt(shownPage + 1)} of {formatInt(pages)}
+          Page {formatNumber(shownPage + 1)} of {formatNumber(pages)}
         </span>
         <button type="button" disabled={shownPage >= pages - 1} onClick={() => setPage(shownPage + 1)} data-testid="page-next">
           Next ›
@@ -180,4 +178,4 @@ export function RequestsView({ client, fileKey, models, range, timeZone }: Props
       <p class="muted small">Export writes every page of the current view (range, model filter and order), not only the page shown. Times in exports are epoch seconds and UTC.</p>
     </div>
   );
-}
+});

@@ -1,20 +1,21 @@
-import { type Bucket, type ModelRunTime, bucketBoundaries } from '@llm-monitor/core';
+import { memo } from 'preact/compat';
+import { type Bucket, type ModelRunTime, bucketBoundaries, formatDateTime, formatDuration, formatNumber } from '@llm-monitor/core';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatDateTime, formatDuration } from '../lib/format.js';
-import { PROGRAM_COLOR, modelColor } from './colors.js';
+import { formatShare } from '../lib/format.js';
+import { coveredSeconds } from '../lib/runs.js';
+import { PROGRAM_COLOR } from './colors.js';
 
 interface Props {
   from: number;
   to: number;
   timeZone: string;
   programRuns: readonly ModelRunTime[];
-  /** In the file's model order (colors follow it). */
-  models: readonly { name: string; runs: readonly ModelRunTime[] }[];
+  /** In the file's model order. */
+  models: readonly { name: string; runs: readonly ModelRunTime[]; color: string }[];
   /** False for S7 files, which record no program runs. */
   hasProgramTable: boolean;
 }
 
-const LABEL_WIDTH = 230;
 const ROW = 26;
 const AXIS = 24;
 
@@ -32,9 +33,10 @@ interface Segment {
  * Runs of the program and of every model on one time axis. Runs narrower than a pixel are merged with
  * their neighbours, so a file with a hundred thousand runs draws at most one rectangle per pixel.
  */
-export function Timeline({ from, to, timeZone, programRuns, models, hasProgramTable }: Props) {
+export const Timeline = memo(function Timeline({ from, to, timeZone, programRuns, models, hasProgramTable }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(900);
+  const [tableOpen, setTableOpen] = useState(false);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -44,25 +46,26 @@ export function Timeline({ from, to, timeZone, programRuns, models, hasProgramTa
     return () => observer.disconnect();
   }, []);
 
-  const plot = Math.max(200, width - LABEL_WIDTH - 12);
+  const labelWidth = width < 600 ? 96 : 230;
+  const plot = Math.max(120, width - labelWidth - 12);
   const scale = plot / (to - from);
   const rows = [
     ...(hasProgramTable ? [{ name: 'Program', runs: programRuns, color: PROGRAM_COLOR, program: true }] : []),
-    ...models.map((m, i) => ({ name: m.name, runs: m.runs, color: modelColor(i), program: false })),
+    ...models.map((m) => ({ name: m.name, runs: m.runs, color: m.color, program: false })),
   ];
   const height = AXIS + rows.length * ROW + 4;
   const ticks = axisTicks(from, to, timeZone, Math.max(2, Math.floor(plot / 120)));
 
   return (
     <div ref={box} class="timeline" data-testid="timeline">
-      <svg width={LABEL_WIDTH + plot + 8} height={height} role="img" aria-label="Runtime timeline">
+      <svg width={labelWidth + plot + 8} height={height} role="img" aria-label="Runtime timeline: when the program and each model ran. The table below lists the same.">
         {ticks.map((t) => {
-          const x = LABEL_WIDTH + (t - from) * scale;
+          const x = labelWidth + (t - from) * scale;
           const label = tickLabel(t, timeZone, to - from);
           return (
             <g key={t}>
               <line x1={x} x2={x} y1={AXIS - 4} y2={height} class="tick" />
-              {x + 3 + label.length * 6.5 <= LABEL_WIDTH + plot + 8 && (
+              {x + 3 + label.length * 6.5 <= labelWidth + plot + 8 && (
                 <text x={x + 3} y={AXIS - 8} class="tick-label">
                   {label}
                 </text>
@@ -75,15 +78,15 @@ export function Timeline({ from, to, timeZone, programRuns, models, hasProgramTa
           const segments = pixelSegments(row.runs, from, to, scale);
           return (
             <g key={row.name} data-testid="timeline-row" data-model={row.program ? '' : row.name}>
-              <rect x={0} y={y} width={LABEL_WIDTH + plot + 8} height={ROW} class={r % 2 ? 'band odd' : 'band'} />
+              <rect x={0} y={y} width={labelWidth + plot + 8} height={ROW} class={r % 2 ? 'band odd' : 'band'} />
               <text x={8} y={y + ROW / 2 + 4} class={row.program ? 'row-label program' : 'row-label'}>
                 <title>{row.name}</title>
-                {truncate(row.name, 32)}
+                {truncate(row.name, labelWidth < 200 ? 12 : 32)}
               </text>
               {segments.map((s) => (
                 <rect
                   key={s.x}
-                  x={LABEL_WIDTH + s.x}
+                  x={labelWidth + s.x}
                   y={y + 5}
                   width={s.width}
                   height={ROW - 10}
@@ -102,9 +105,52 @@ export function Timeline({ from, to, timeZone, programRuns, models, hasProgramTa
       <p class="muted small">
         Bars are runs clipped to the range; a pale bar is an open run (started, never ended nor heart-beaten, drawn a pixel wide). Hover a bar for its times.
       </p>
+      <details data-testid="timeline-table" onToggle={(e) => setTableOpen((e.currentTarget as HTMLDetailsElement).open)}>
+        <summary>Table of the timeline</summary>
+        {tableOpen && (
+          <div class="table-wrap" role="region" aria-label="Runs in the range, as a table" tabIndex={0}>
+            <table class="data">
+              <thead>
+                <tr>
+                  <th scope="col">Runs of</th>
+                  <th scope="col" class="num">
+                    Runs in range
+                  </th>
+                  <th scope="col" class="num">
+                    Up
+                  </th>
+                  <th scope="col" class="num">
+                    Share of range
+                  </th>
+                  <th scope="col">First start</th>
+                  <th scope="col">Last end</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row) => {
+                  const inRange = row.runs.filter((r) => r.endTime >= from && r.startTime < to);
+                  const up = coveredSeconds(inRange, from, to);
+                  return (
+                    <tr key={row.name}>
+                      <th scope="row" class="name">
+                        {row.name}
+                      </th>
+                      <td class="num">{formatNumber(inRange.length)}</td>
+                      <td class="num">{formatDuration(up)}</td>
+                      <td class="num">{formatShare(up, to - from)}</td>
+                      <td>{inRange.length ? formatDateTime(inRange.reduce((t, r) => Math.min(t, r.startTime), Infinity), timeZone) : '—'}</td>
+                      <td>{inRange.length ? formatDateTime(inRange.reduce((t, r) => Math.max(t, r.endTime), 0), timeZone) : '—'}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </details>
     </div>
   );
-}
+});
 
 function pixelSegments(runs: readonly ModelRunTime[], from: number, to: number, scale: number): Segment[] {
   const clipped = runs
@@ -131,7 +177,7 @@ function pixelSegments(runs: readonly ModelRunTime[], from: number, to: number, 
 
 function runTitle(name: string, s: Segment, timeZone: string): string {
   const run = s.run;
-  const head = `${name}\n${formatDateTime(run.startTime, timeZone, true)} → ${formatDateTime(run.endTime, timeZone, true)}`;
+  const head = `${name}\n${formatDateTime(run.startTime, timeZone, 'second')} → ${formatDateTime(run.endTime, timeZone, 'second')}`;
   if (s.count > 1) return `${name}\n${s.count} runs, ${formatDuration(s.seconds)} in view (merged at this zoom)`;
   return run.endTime === run.startTime ? `${head}\nopen run: never ended nor heart-beaten` : `${head}\n${formatDuration(run.endTime - run.startTime)}`;
 }

@@ -1,9 +1,28 @@
-import type { ModelBilling, ModelRunTime, Monitor, PricingOverrides, Summary } from '@llm-monitor/core';
+import {
+  type Aggregation,
+  type ModelAggregate,
+  type ModelBilling,
+  type ModelRunTime,
+  type Monitor,
+  type PricingOverrides,
+  type Series,
+  type SeriesReportOptions,
+  type SqliteFileKind,
+  type Summary,
+  dataSpan,
+  notASqliteFile,
+  readSqliteHeader,
+  rescanNeeded,
+  seriesOf,
+  summarize,
+} from '@llm-monitor/core';
 import { openWasmMonitor } from '@llm-monitor/driver-wasm';
 import initSqlJs from 'sql.js';
 import wasmUrl from 'sql.js/dist/sql-wasm-browser.wasm?url';
 import type { DataSpan } from '../lib/range.js';
+import { coveredSeconds } from '../lib/runs.js';
 import {
+  EVENTS_HEADER,
   MAX_FILE_BYTES,
   type OpenResult,
   type OpenSource,
@@ -16,8 +35,8 @@ import {
   type WorkerRequest,
   type WorkerResults,
 } from './protocol.js';
-import { RequestsTable } from './requests-table.js';
-import { hasSqliteHeader, toUserError, tooLarge } from './user-error.js';
+import { RequestPages } from './requests-pages.js';
+import { toUserError, tooLarge } from './user-error.js';
 
 /**
  * The analysis worker: reads the file, runs sql.js and core, and answers the page's queries. The page
@@ -39,10 +58,17 @@ sqlReady.catch(() => undefined);
 interface OpenDatabase {
   monitor: Monitor;
   info: OpenResult;
-  header: 'sqlite' | 'other';
-  /** Summaries by window and pricing; the one of the whole file is computed while opening. */
-  summaries: Map<string, Summary>;
-  requests: Promise<RequestsTable> | null;
+  header: SqliteFileKind;
+  /**
+   * The one scan of the file: every model's requests per 15-minute slot and tier. Every range, bucket,
+   * zone and price-only what-if is answered from it without touching SQLite again.
+   */
+  aggregation: Aggregation;
+  /** Models scanned again for a what-if that moves tier bounds, by model and override (the last few). */
+  rescans: Map<string, ModelAggregate>;
+  /** Stored-price figures by window, bucket and zone (the last few): a price edit leaves them as they are. */
+  baselines: Map<string, { summary: Summary; series: Series }>;
+  requests: RequestPages;
 }
 
 let current: OpenDatabase | null = null;
@@ -90,15 +116,14 @@ async function answer(id: number, request: WorkerRequest): Promise<WorkerResults
   switch (request.type) {
     case 'open':
       return open(id, request.source);
+    case 'describe':
+      return database().monitor.describe();
     case 'overview':
       return overview(database(), request.query);
-    case 'requests': {
-      const table = await requestsTable(database());
-      return { ...table.page(request.query), pageSize: request.query.pageSize };
-    }
+    case 'requests':
+      return { ...(await database().requests.page(request.query)), pageSize: request.query.pageSize };
     case 'export-requests': {
-      const table = await requestsTable(database());
-      const { blob, rows } = table.export(request.query, request.format);
+      const { blob, rows } = await database().requests.export(request.query, request.format);
       return { blob, rows, fileName: exportName(database().info.fileName, request.query, request.format) };
     }
   }
@@ -114,83 +139,109 @@ function database(): OpenDatabase {
 async function open(id: number, source: OpenSource): Promise<OpenResult> {
   const started = performance.now();
   const progress = progressReporter(id);
-  if (current) {
-    const previous = current;
-    current = null;
-    await previous.monitor.close().catch(() => undefined);
-  }
-  const { bytes, fileName } = await read(source, progress);
-  const header = hasSqliteHeader(bytes) ? 'sqlite' : 'other';
-  progress('starting', 0.72, bytes.length, bytes.length);
-  let SQL;
+  const name = source.kind === 'file' ? source.file.name : decodeURIComponent(new URL(source.url, self.location.href).pathname.split('/').pop() || source.url);
+  // the file shown stays open (and on the page) until this one has opened: a bad file keeps the analysis
   try {
-    SQL = await sqlReady;
-  } catch (error) {
-    throw new Failure({
-      kind: 'internal',
-      title: 'SQLite could not start',
-      message: 'The WebAssembly build of SQLite failed to load. Reload the page; if this persists, the app was served without its .wasm file.',
-      detail: String(error),
+    const { bytes, fileName, liveEvents } = await read(source, progress);
+    const { kind: header } = readSqliteHeader(bytes);
+    if (header === 'empty')
+      throw new Failure({
+        kind: 'empty',
+        title: 'This file is empty',
+        message: `${fileName} is 0 bytes long, so it holds no database. It may have been copied while it was still being written, or be a placeholder: copy monitoring.db again.`,
+        detail: 'size 0 bytes',
+      });
+    if (header === 'other') throw new Failure(toUserError(notASqliteFile(fileName, bytes.length), header));
+    progress('starting', 0.72, bytes.length, bytes.length);
+    const SQL = await sqlReady.catch((error: unknown) => {
+      throw new Failure({
+        kind: 'internal',
+        title: 'SQLite could not start',
+        message: 'The WebAssembly build of SQLite failed to load. Reload the page; if this persists, the app was served without its .wasm file.',
+        detail: String(error),
+      });
     });
-  }
-  progress('opening', 0.78, bytes.length, bytes.length);
-  let opened;
-  try {
-    opened = await openWasmMonitor({ SQL, bytes, readOnly: true });
-  } catch (error) {
-    throw new Failure(toUserError(error, header));
-  }
-  const { monitor, walPatched } = opened;
-  try {
-    progress('analysing', 0.84, bytes.length, bytes.length);
-    const description = await monitor.describe();
-    const billing: Record<string, ModelBilling | null> = {};
-    const modelRuns: Record<string, ModelRunTime[]> = {};
-    for (const m of description.models) {
-      billing[m.name] = await monitor.getModelBilling(m.name).catch(() => null);
-      modelRuns[m.name] = await monitor.getModelRuntime(m.name).catch(() => []);
+    progress('opening', 0.76, bytes.length, bytes.length);
+    let opened;
+    try {
+      opened = await openWasmMonitor({ SQL, bytes, readOnly: true });
+    } catch (error) {
+      throw new Failure(toUserError(error, header));
     }
-    const programRuns = await monitor.getProgramRuntime();
-    progress('analysing', 0.9, bytes.length, bytes.length);
-    const whole = await monitor.summary({});
-    const info: OpenResult = {
-      fileName,
-      size: bytes.length,
-      walPatched,
-      description,
-      billing,
-      span: dataSpan(whole, programRuns, modelRuns),
-      programRuns,
-      modelRuns,
-      openMs: Math.round(performance.now() - started),
-    };
-    current = { monitor, info, header, summaries: new Map([[summaryKey(null, null, {}), whole]]), requests: null };
-    return info;
+    const { monitor, walPatched } = opened;
+    try {
+      const programRuns = await monitor.getProgramRuntime();
+      const names = (await monitor.listModels()).map((m) => m.name);
+      const aggregation = await aggregateWithProgress(monitor, names, (done, total, model) =>
+        progress('analysing', 0.8 + (0.2 * done) / Math.max(1, total), bytes.length, bytes.length, model === null ? undefined : `model ${done + 1} of ${total}: ${model}`),
+      );
+      // the scan brings each model's shape, billing and runs: the file's full description waits for the File section
+      const billing: Record<string, ModelBilling | null> = {};
+      const modelRuns: Record<string, ModelRunTime[]> = {};
+      for (const m of aggregation.models) {
+        billing[m.name] = m.storedBilling;
+        modelRuns[m.name] = m.runs.map((r, id) => ({ id, startTime: r.start, endTime: r.end }));
+      }
+      const info: OpenResult = {
+        fileName,
+        size: bytes.length,
+        walPatched,
+        models: aggregation.models.map((m) => ({ name: m.name, shape: m.shape })),
+        billing,
+        span: dataSpan(aggregation) ?? programSpan(programRuns),
+        programRuns,
+        modelRuns,
+        openMs: Math.round(performance.now() - started),
+        liveEvents,
+      };
+      const previous = current;
+      current = { monitor, info, header, aggregation, rescans: new Map(), baselines: new Map(), requests: new RequestPages(monitor, aggregation) };
+      await previous?.monitor.close().catch(() => undefined);
+      return info;
+    } catch (error) {
+      await monitor.close().catch(() => undefined);
+      throw new Failure(toUserError(error, header));
+    }
   } catch (error) {
-    await monitor.close().catch(() => undefined);
-    throw new Failure(toUserError(error, header));
+    const userError = error instanceof Failure ? error.error : toUserError(error);
+    throw new Failure({ ...userError, file: name });
   }
 }
 
-type ReportProgress = (phase: Progress['phase'], fraction: number, loaded: number, total: number) => void;
+type ReportProgress = (phase: Progress['phase'], fraction: number, loaded: number, total: number, detail?: string) => void;
 
 function progressReporter(id: number): ReportProgress {
   let last = 0;
-  return (phase, fraction, loaded, total) => {
+  return (phase, fraction, loaded, total, detail) => {
     const now = performance.now();
     if (phase === 'reading' && loaded < total && now - last < 50) return;
     last = now;
-    post({ id, progress: { phase, fraction, loaded, total } });
+    post({ id, progress: { phase, fraction, loaded, total, ...(detail ? { detail } : {}) } });
   };
 }
 
-async function read(source: OpenSource, progress: ReportProgress): Promise<{ bytes: Uint8Array; fileName: string }> {
+/**
+ * The whole file's aggregation, one model at a time so that the progress names each, then merged: an
+ * aggregation is plain data, and per-model scans are exactly the parts `monitor.aggregate()` joins.
+ */
+async function aggregateWithProgress(monitor: Monitor, models: string[], progress: (done: number, total: number, model: string | null) => void): Promise<Aggregation> {
+  const parts: Aggregation[] = [];
+  for (const [done, model] of models.entries()) {
+    progress(done, models.length, model);
+    parts.push(await monitor.aggregate({ models: [model] }));
+  }
+  progress(models.length, models.length, null);
+  if (parts.length === 0) return monitor.aggregate();
+  return { ...parts[0]!, models: parts.flatMap((p) => p.models), problems: [...new Set(parts.flatMap((p) => p.problems))] };
+}
+
+async function read(source: OpenSource, progress: ReportProgress): Promise<{ bytes: Uint8Array; fileName: string; liveEvents: string | null }> {
   if (source.kind === 'file') {
     const { file } = source;
     if (file.size > MAX_FILE_BYTES) throw new Failure(tooLarge(file.size));
     const bytes = new Uint8Array(file.size);
     await pump(file.stream().getReader(), (chunk, offset) => bytes.set(chunk, offset), file.size, progress);
-    return { bytes, fileName: file.name };
+    return { bytes, fileName: file.name, liveEvents: null };
   }
   const url = new URL(source.url, self.location.href);
   if (url.origin !== self.location.origin)
@@ -232,7 +283,9 @@ async function read(source: OpenSource, progress: ReportProgress): Promise<{ byt
     offset += chunk.length;
   }
   const fileName = decodeURIComponent(url.pathname.split('/').pop() || 'download.db');
-  return { bytes, fileName };
+  const events = response.headers.get(EVENTS_HEADER);
+  const liveEvents = events && new URL(events, url).origin === self.location.origin ? new URL(events, url).href : null;
+  return { bytes, fileName, liveEvents };
 }
 
 async function pump(
@@ -254,54 +307,66 @@ async function pump(
   return offset;
 }
 
-/**
- * The span of the models' activity (requests and runs), as core's `series` resolves an open window; the
- * program's runs only when no model has any. A program that ran for months before the first model
- * started would otherwise squeeze every chart into its right edge.
- */
-function dataSpan(whole: Summary, programRuns: ModelRunTime[], modelRuns: Record<string, ModelRunTime[]>): DataSpan | null {
-  const span = (runs: ModelRunTime[], requests: { first: number | null; last: number | null }) => {
-    let first = requests.first ?? Number.POSITIVE_INFINITY;
-    let last = requests.last ?? Number.NEGATIVE_INFINITY;
-    for (const run of runs) {
-      first = Math.min(first, run.startTime);
-      last = Math.max(last, run.endTime);
-    }
-    return Number.isFinite(first) && Number.isFinite(last) ? { first, last } : null;
-  };
-  return (
-    span(Object.values(modelRuns).flat(), { first: whole.total.firstRequestAt, last: whole.total.lastRequestAt }) ??
-    span(programRuns, { first: null, last: null })
-  );
+/** The program's runs' span: what presets and open ranges use when no model has any activity. */
+function programSpan(runs: readonly ModelRunTime[]): DataSpan | null {
+  if (runs.length === 0) return null;
+  return { first: runs.reduce((t, r) => Math.min(t, r.startTime), Infinity), last: runs.reduce((t, r) => Math.max(t, r.endTime), -Infinity) };
 }
 
 // ---- queries -----------------------------------------------------------------------------------------
 
-function summaryKey(from: number | null, to: number | null, pricing: PricingOverrides): string {
-  return JSON.stringify([from, to, pricing]);
+/**
+ * The aggregation that prices `pricing`: the file's, with the models whose what-if moves tier bounds
+ * replaced by a scan of their own with that pricing (kept for the next edits of prices only).
+ */
+async function pricedAggregation(db: OpenDatabase, pricing: PricingOverrides): Promise<Aggregation> {
+  const rescan = rescanNeeded(db.aggregation, pricing);
+  if (rescan.length === 0) return db.aggregation;
+  const replaced = new Map<string, ModelAggregate>();
+  for (const name of rescan) {
+    const key = JSON.stringify([name, pricing[name]]);
+    let model = db.rescans.get(key);
+    if (!model) {
+      [model] = (await db.monitor.aggregate({ models: [name], pricing: { [name]: pricing[name]! } })).models;
+      if (db.rescans.size >= 8) db.rescans.delete(db.rescans.keys().next().value!);
+      db.rescans.set(key, model!);
+    }
+    replaced.set(name, model!);
+  }
+  return { ...db.aggregation, models: db.aggregation.models.map((m) => replaced.get(m.name) ?? m) };
+}
+
+function storedFigures(db: OpenDatabase, window: { from?: number; to?: number }, series: SeriesReportOptions): { summary: Summary; series: Series } {
+  const key = JSON.stringify(series);
+  let figures = db.baselines.get(key);
+  if (!figures) {
+    figures = { summary: summarize(db.aggregation, window), series: seriesOf(db.aggregation, series) };
+    if (db.baselines.size >= 8) db.baselines.delete(db.baselines.keys().next().value!);
+    db.baselines.set(key, figures);
+  }
+  return figures;
 }
 
 async function overview(db: OpenDatabase, query: OverviewQuery): Promise<OverviewResult> {
   const started = performance.now();
   const window = { ...(query.from === null ? {} : { from: query.from }), ...(query.to === null ? {} : { to: query.to }) };
-  const key = summaryKey(query.from, query.to, query.pricing);
-  let summary = db.summaries.get(key);
-  if (!summary) {
-    summary = await db.monitor.summary({ ...window, pricing: query.pricing });
-    if (db.summaries.size >= 16) db.summaries.delete(db.summaries.keys().next().value!);
-    db.summaries.set(key, summary);
-  }
-  const series = await db.monitor.series({ ...window, pricing: query.pricing, bucket: query.bucket, timeZone: query.timeZone });
-  const from = query.from ?? Number.NEGATIVE_INFINITY;
-  const to = query.to ?? Number.POSITIVE_INFINITY;
-  let programSeconds = 0;
-  for (const run of db.info.programRuns) programSeconds += Math.max(0, Math.min(run.endTime, to) - Math.max(run.startTime, from));
-  return { summary, series, programSeconds, ms: Math.round(performance.now() - started) };
-}
-
-function requestsTable(db: OpenDatabase): Promise<RequestsTable> {
-  db.requests ??= RequestsTable.load(db.monitor, db.info.description.models);
-  return db.requests;
+  const scenario = Object.keys(query.pricing).length > 0;
+  const priced = await pricedAggregation(db, query.pricing);
+  const series = { ...window, bucket: query.bucket, timeZone: query.timeZone };
+  const summary = summarize(priced, { ...window, pricing: query.pricing });
+  const baseline = scenario ? storedFigures(db, window, series) : null;
+  const { span, programRuns, modelRuns } = db.info;
+  const from = query.from ?? span?.first ?? 0;
+  const to = query.to ?? (span ? span.last + 1 : from);
+  return {
+    summary,
+    series: seriesOf(priced, { ...series, pricing: query.pricing }),
+    baseline,
+    windowSeconds: Math.max(0, to - from),
+    anyModelSeconds: coveredSeconds(Object.values(modelRuns).flat(), from, to),
+    programSeconds: coveredSeconds(programRuns, from, to),
+    ms: Math.round(performance.now() - started),
+  };
 }
 
 function exportName(fileName: string, query: RequestsQuery, format: 'csv' | 'json'): string {

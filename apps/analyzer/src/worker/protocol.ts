@@ -1,4 +1,4 @@
-import type { Bucket, Description, ModelBilling, ModelRunTime, PricingOverrides, Series, Summary } from '@llm-monitor/core';
+import type { Bucket, Description, ModelBilling, ModelRunTime, PricingOverrides, Series, Shape, Summary } from '@llm-monitor/core';
 import type { DataSpan } from '../lib/range.js';
 
 /**
@@ -10,6 +10,12 @@ import type { DataSpan } from '../lib/range.js';
 /** Files above this size are refused before reading: sql.js holds the whole file in memory, twice while opening. */
 export const MAX_FILE_BYTES = 1024 ** 3;
 
+/**
+ * The response header by which `llm-monitor serve` names its change feed (Server-Sent Events) when it
+ * sends the database; each `change` event means a new snapshot is ready at the same URL.
+ */
+export const EVENTS_HEADER = 'Llm-Monitor-Events';
+
 export type OpenSource = { kind: 'file'; file: File } | { kind: 'url'; url: string };
 
 export interface OverviewQuery {
@@ -20,14 +26,12 @@ export interface OverviewQuery {
   pricing: PricingOverrides;
 }
 
-export type SortKey = 'timestamp' | 'model' | 'inputTokens' | 'outputTokens' | 'cacheN' | 'promptN';
-
 export interface RequestsQuery {
   from: number | null;
   to: number | null;
   /** null: every model. */
   model: string | null;
-  sort: SortKey;
+  /** Time order: newest first when true. */
   descending: boolean;
   /** 0-based. */
   page: number;
@@ -36,6 +40,8 @@ export interface RequestsQuery {
 
 export type WorkerRequest =
   | { type: 'open'; source: OpenSource }
+  /** What the file is (layout, row counts, problems): read after the overview, for the File section. */
+  | { type: 'describe' }
   | { type: 'overview'; query: OverviewQuery }
   | { type: 'requests'; query: RequestsQuery }
   | { type: 'export-requests'; query: RequestsQuery; format: 'csv' | 'json' };
@@ -45,20 +51,32 @@ export interface OpenResult {
   size: number;
   /** The file was in WAL mode and is read from a copy with its header patched (a separate -wal file is not included). */
   walPatched: boolean;
-  description: Description;
-  /** Stored billing per model (null: the model has no billing rows). */
+  /** The models of the analysis, in the file's order (those core could scan). */
+  models: { name: string; shape: Shape }[];
+  /** Stored billing per model, as core prices it (null: the model has no usable billing rows). */
   billing: Record<string, ModelBilling | null>;
   span: DataSpan | null;
   programRuns: ModelRunTime[];
   modelRuns: Record<string, ModelRunTime[]>;
   /** Milliseconds from the start of reading until the file was open and described. */
   openMs: number;
+  /**
+   * Where the server announces changes of the file (Server-Sent Events), from the `Llm-Monitor-Events`
+   * header `llm-monitor serve` sends with the database; null for a picked file or another server.
+   */
+  liveEvents: string | null;
 }
 
 export interface OverviewResult {
   summary: Summary;
   series: Series;
-  /** Seconds the program ran inside the window (0 for files without `program_runtime`). */
+  /** With a what-if scenario: the same figures at the stored prices; null without one. */
+  baseline: { summary: Summary; series: Series } | null;
+  /** Length of the window shown (an open end is the file's first or last activity), seconds. */
+  windowSeconds: number;
+  /** Seconds of the window in which at least one model ran (runs merged, never summed). */
+  anyModelSeconds: number;
+  /** Seconds of the window in which the program ran (its runs merged). */
   programSeconds: number;
   ms: number;
 }
@@ -89,12 +107,14 @@ export interface ExportResult {
 
 export interface WorkerResults {
   open: OpenResult;
+  describe: Description;
   overview: OverviewResult;
   requests: RequestsResult;
   'export-requests': ExportResult;
 }
 
 export type ErrorKind =
+  | 'empty'
   | 'not-a-database'
   | 'not-a-monitor-db'
   | 'corrupt'
@@ -114,10 +134,14 @@ export interface UserError {
   detail: string;
   /** The model an invalid what-if setting belongs to. */
   model?: string;
+  /** The file the error is about, as the user named or picked it. */
+  file?: string;
 }
 
 export interface Progress {
   phase: 'reading' | 'starting' | 'opening' | 'analysing';
+  /** What is being done, e.g. the model being scanned. */
+  detail?: string;
   /** 0..1 over the whole open. */
   fraction: number;
   loaded: number;

@@ -1,15 +1,6 @@
-import { isMonitorError } from '@llm-monitor/core';
+import { type SqliteFileKind, isMonitorError } from '@llm-monitor/core';
 import { formatBytes } from '../lib/format.js';
 import { MAX_FILE_BYTES, type UserError } from './protocol.js';
-
-/** The first 16 bytes of a SQLite file. */
-const MAGIC = 'SQLite format 3\u0000';
-
-export function hasSqliteHeader(bytes: Uint8Array): boolean {
-  if (bytes.length < 100) return false;
-  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC.charCodeAt(i)) return false;
-  return true;
-}
 
 export function tooLarge(size: number): UserError {
   return {
@@ -24,7 +15,7 @@ export function tooLarge(size: number): UserError {
  * What went wrong, in words. `header` tells a file that is not SQLite at all from a SQLite file with a
  * damaged page, which SQLite reports the same way ("file is not a database" / "malformed").
  */
-export function toUserError(error: unknown, header: 'sqlite' | 'other' | 'unknown' = 'unknown'): UserError {
+export function toUserError(error: unknown, header: SqliteFileKind | 'unknown' = 'unknown'): UserError {
   const raw = error as { message?: unknown; name?: unknown } | null;
   const text = typeof raw?.message === 'string' ? raw.message : String(error);
   if (isMonitorError(error)) {

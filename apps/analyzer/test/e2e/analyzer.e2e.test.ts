@@ -1,22 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { PricingOverrides } from '@llm-monitor/core';
 import Database from 'better-sqlite3';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   FIXTURES,
+  appUnderTest,
   coreSummary,
   expectClose,
   expectSameAsCore,
-  launchBrowser,
   newPage,
   openThroughInput,
   rangeFromUrl,
-  removeTempCopies,
   shownNumbers,
-  startServer,
   tempCopy,
   value,
   waitForOverview,
@@ -27,27 +23,15 @@ const NORMALIZED = join(FIXTURES, 'normalized-v2-dev.db');
 const LLAMA = 'Llama-3.3-70B-Instruct-Q4_K_M';
 const DEEPSEEK = '深度求索-DeepSeek-V3-本地部署';
 
-let browser: Browser;
-let server: Server;
-let base: string;
+const app = appUnderTest();
 const seedCopy = tempCopy(SEED);
 const normalizedCopy = tempCopy(NORMALIZED);
 
-beforeAll(async () => {
-  ({ server, base } = await startServer());
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((done) => server?.close(done));
-  removeTempCopies();
-});
 
 describe('opening the reference files through the file input', () => {
   it('seed-v1-dev.db (S1): totals and per-model costs equal core, for all data and for the 7 d preset', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, SEED);
     await expectSameAsCore(page, await coreSummary(seedCopy));
     expect(await page.textContent('[data-testid="file-shapes"]')).toBe('S1');
@@ -74,8 +58,8 @@ describe('opening the reference files through the file input', () => {
   });
 
   it('a file dropped on the page opens too', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     const bytes = readFileSync(SEED).toString('base64');
     await page.evaluate(async (b64) => {
       const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -91,8 +75,8 @@ describe('opening the reference files through the file input', () => {
   });
 
   it('normalized-v2-dev.db (S6, WAL mode): WAL notice, detected shape, same numbers as core', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, NORMALIZED);
     await expectSameAsCore(page, await coreSummary(normalizedCopy));
     expect(await page.locator('[data-testid="wal-notice"]').textContent()).toContain('WAL-mode file');
@@ -103,8 +87,8 @@ describe('opening the reference files through the file input', () => {
 
 describe('what-if pricing', () => {
   it('a tier price and an hourly price move the costs to what core computes with those overrides; reset restores; download gives the pricing', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, SEED);
     const before = await shownNumbers(page);
 
@@ -123,6 +107,17 @@ describe('what-if pricing', () => {
     const expected = await coreSummary(seedCopy, { pricing: tierOverride });
     expect(expected.total.cost).not.toBeCloseTo(before.cost, 6);
     await expectSameAsCore(page, expected);
+    // beside every figure the scenario changes: the stored-price value, the change, and ghost bars in the chart
+    const stored = await coreSummary(seedCopy);
+    expectClose(await value(page, '[data-testid="baseline-total-cost"]'), stored.total.cost, 'stored-price total');
+    expectClose(await value(page, '[data-testid="total-cost-delta"]'), expected.total.cost - stored.total.cost, 'change of the total');
+    for (const m of stored.models)
+      expectClose(await value(page, `[data-testid="model-row"][data-model=${JSON.stringify(m.name)}] [data-testid="model-baseline-cost"]`), m.cost, `stored-price cost of ${m.name}`);
+    expect(await page.locator('[data-testid="whatif-strip"]').textContent()).toMatch(/stored prices/);
+    const costChart = page.locator('[data-testid="cost-chart"]');
+    await costChart.locator('.chart-box').focus();
+    await page.keyboard.press('Home');
+    await costChart.locator('[data-testid="bucket-baseline"]').waitFor();
     expect(await page.locator(`[data-testid="model-row"][data-model="${LLAMA}"] .badge.edit`).count()).toBe(1);
 
     const hourly = page.locator(`[data-testid="pricing-model"][data-model="${DEEPSEEK}"] input[data-field="hourlyPrice"]`);
@@ -146,8 +141,8 @@ describe('what-if pricing', () => {
   });
 
   it('a 2-D window of an S6 file and a billing-method switch recompute as core does', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, NORMALIZED);
     const m = await (await import('@llm-monitor/driver-node')).openMonitor(normalizedCopy, { readOnly: true });
     const llama = (await m.getModelBilling(LLAMA))!;
@@ -175,8 +170,110 @@ describe('what-if pricing', () => {
   });
 });
 
+describe('scenarios in the link, imported and exported', () => {
+  it('a what-if in the `pricing` parameter is applied on open, beside the baseline; edits update the link; reopening it gives the same figures', async () => {
+    const m = await (await import('@llm-monitor/driver-node')).openMonitor(seedCopy, { readOnly: true });
+    const llama = (await m.getModelBilling(LLAMA))!;
+    await m.close();
+    const pricing: PricingOverrides = { [DEEPSEEK]: { hourlyPrice: 20 }, [LLAMA]: { tierPricing: llama.tierPricing.map((t) => ({ ...t, outputPricePerMillion: 9 })) } };
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db&pricing=${encodeURIComponent(JSON.stringify(pricing))}`);
+    await waitForOverview(page);
+    await expectSameAsCore(page, await coreSummary(seedCopy, { pricing }));
+    expectClose(await value(page, '[data-testid="baseline-total-cost"]'), (await coreSummary(seedCopy)).total.cost, 'stored-price total');
+    expect(await page.inputValue(`[data-testid="pricing-model"][data-model="${DEEPSEEK}"] input[data-field="hourlyPrice"]`)).toBe('20');
+
+    await page.locator(`[data-testid="pricing-model"][data-model="${DEEPSEEK}"] input[data-field="hourlyPrice"]`).fill('30');
+    await page.waitForURL((url) => (JSON.parse(url.searchParams.get('pricing') ?? '{}') as PricingOverrides)[DEEPSEEK]?.hourlyPrice === 30);
+    await waitForOverview(page);
+    const total = await value(page, '[data-testid="total-cost"]');
+    const link = page.url();
+    expect(link).toContain(`pricing=${encodeURIComponent('{')}`);
+    const second = await newPage(app.browser, app.base);
+    await second.page.goto(link);
+    await waitForOverview(second.page);
+    expectClose(await value(second.page, '[data-testid="total-cost"]'), total, 'total from the link');
+    await second.close();
+
+    // a link whose scenario does not fit the file: said in words, naming model and field; the file opens at stored prices
+    const bad = { [DEEPSEEK]: { hourlyPrice: -1 }, 'no-such-model': { hourlyPrice: 1 } };
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db&pricing=${encodeURIComponent(JSON.stringify(bad))}`);
+    await waitForOverview(page);
+    const problems = await page.locator('[data-testid="link-problems"]').textContent();
+    expect(problems).toMatch(new RegExp(`${DEEPSEEK}: The hourly price must be .*; got -1\\.`));
+    expect(problems).toContain('no-such-model: there is no model of that name in this file.');
+    expectClose(await value(page, '[data-testid="total-cost"]'), (await coreSummary(seedCopy)).total.cost, 'stored-price total');
+    expect(new URL(page.url()).searchParams.has('pricing')).toBe(false);
+    await close();
+  });
+
+  it('an invalid field is shown at the field in words and never applied; "+ Add tier" adds a tier that prices; overlaps are warned of', async () => {
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db`);
+    await waitForOverview(page);
+    const before = await value(page, '[data-testid="total-cost"]');
+    const editor = page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"]`);
+    const field = editor.locator('input[data-tier="1"][data-field="inputPricePerMillion"]');
+    await field.fill('-3');
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    const message = editor.locator('[data-testid="field-error"]');
+    expect(await message.textContent()).toMatch(/^The input price per million tokens must be .*; got -3\.$/);
+    expect(await field.getAttribute('aria-describedby')).toBe(await message.getAttribute('id'));
+    await page.locator('[data-testid="scenario-invalid"]').waitFor();
+    expect(await value(page, '[data-testid="total-cost"]')).toBe(before);
+    expect(await page.isDisabled('[data-testid="pricing-download"]')).toBe(true);
+    await field.fill('abc');
+    expect(await message.textContent()).toMatch(/^The input price per million tokens must be .*; got "abc"\.$/);
+    await field.fill('1.2');
+    await waitForOverview(page);
+    expect(await message.count()).toBe(0);
+
+    await editor.locator('[data-testid="pricing-add-tier"]').click();
+    const added = editor.locator('tr[data-tier="4"]');
+    expect(await added.locator('input[data-field="startTokens"]').inputValue()).toBe('131073');
+    await editor.locator('input[data-tier="2"][data-field="startTokens"]').fill('10000');
+    expect(await editor.locator('[data-testid="pricing-warnings"]').textContent()).toMatch(/Tiers 1 and 2 overlap from 10000 input tokens/);
+    await close();
+  });
+
+  it('export writes the scenario as JSON; importing it in a fresh page gives the same figures; a bad file is refused naming its fields', async () => {
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db`);
+    await waitForOverview(page);
+    await page.locator(`[data-testid="pricing-model"][data-model="${DEEPSEEK}"] input[data-field="hourlyPrice"]`).fill('11');
+    await page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"] select[data-field="billing"]`).selectOption('hourly');
+    await page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"] input[data-field="hourlyPrice"]`).fill('2');
+    await waitForOverview(page);
+    const total = await value(page, '[data-testid="total-cost"]');
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid="pricing-download"]');
+    const exported = join(tempCopy(SEED), '..', 'exported-scenario.json');
+    await (await download).saveAs(exported);
+    const scenario = JSON.parse(readFileSync(exported, 'utf8')) as PricingOverrides;
+    expect(scenario[DEEPSEEK]!.hourlyPrice).toBe(11);
+    expect(scenario[LLAMA]).toMatchObject({ useTierPricing: false, hourlyPrice: 2 });
+    expectClose(total, (await coreSummary(seedCopy, { pricing: scenario })).total.cost, 'cost with the exported scenario');
+    await close();
+
+    const fresh = await newPage(app.browser, app.base);
+    await fresh.page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db`);
+    await waitForOverview(fresh.page);
+    const bad = join(tempCopy(SEED), '..', 'bad-scenario.json');
+    writeFileSync(bad, JSON.stringify({ [LLAMA]: { tierPricing: [{ tierIndex: 1, startTokens: 0, endTokens: -1, inputPricePerMillion: 'cheap', outputPricePerMillion: 1 }] } }));
+    await fresh.page.setInputFiles('[data-testid="pricing-import"]', bad);
+    expect(await fresh.page.locator('[data-testid="import-error"]').textContent()).toMatch(
+      new RegExp(`bad-scenario\\.json: ${LLAMA}: tier 1: The input price per million tokens must be .*; got "cheap"\\.`),
+    );
+    await fresh.page.setInputFiles('[data-testid="pricing-import"]', exported);
+    await waitForOverview(fresh.page);
+    expectClose(await value(fresh.page, '[data-testid="total-cost"]'), total, 'cost after import');
+    expect(await fresh.page.locator('[data-testid="import-error"]').count()).toBe(0);
+    await fresh.close();
+  });
+});
+
 describe('errors a user understands', () => {
-  it('a file that is not a database, a SQLite file of another application, a corrupt database, a file above the size limit', async () => {
+  it('a file that is not a database, of another application, corrupt, too large or empty: each named; a bad file after a good one keeps the analysis', async () => {
     const dir = join(tempCopy(SEED), '..');
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'these are my notes, not a database\n'.repeat(20));
@@ -188,39 +285,58 @@ describe('errors a user understands', () => {
     const bytes = readFileSync(SEED);
     bytes.fill(0xa5, 4096, bytes.length); // every page after the first: garbage
     writeFileSync(corrupt, bytes);
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
     const huge = join(dir, 'huge.db');
     writeFileSync(huge, '');
     (await import('node:fs')).truncateSync(huge, 1024 ** 3 + 1); // sparse: costs no disk
 
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     const expectError = async (path: string, kind: string, words: RegExp) => {
       await page.setInputFiles('[data-testid="file-input"]', path);
       const box = page.locator(`[data-testid="open-error"][data-kind="${kind}"]`);
       await box.waitFor({ timeout: 15_000 });
       expect(await box.textContent()).toMatch(words);
+      expect(await box.locator('[data-testid="error-file"]').textContent()).toBe(`: ${path.split('/').pop()}`);
     };
     await expectError(text, 'not-a-database', /not a SQLite database/);
     await expectError(other, 'not-a-monitor-db', /not a monitoring database/);
     await expectError(corrupt, 'corrupt', /damaged|corrupt/);
     await expectError(huge, 'too-large', /up to 1\.0 GiB/);
-    // and a good file still opens afterwards
+    await expectError(empty, 'empty', /empty\.db is 0 bytes long/);
+    expect(await page.locator('[data-testid="error-file"]').textContent()).toBe(': empty.db');
+    // a good file still opens afterwards
     await openThroughInput(page, SEED);
+    await page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"] input[data-field="hourlyPrice"]`).fill('4');
+    await page.locator(`[data-testid="pricing-model"][data-model="${LLAMA}"] select[data-field="billing"]`).selectOption('hourly');
+    await waitForOverview(page);
+    const edited = await shownNumbers(page);
+    // and a bad file dropped after it is refused by name, keeping the analysis and the edits
+    await page.setInputFiles('[data-testid="file-input"]', corrupt);
+    const box = page.locator('[data-testid="open-error"][data-kind="corrupt"]');
+    await box.waitFor({ timeout: 15_000 });
+    expect(await box.textContent()).toContain('corrupt.db');
+    expect(await box.textContent()).toContain('Still showing seed-v1-dev.db with your what-if edits.');
+    expect(await shownNumbers(page)).toEqual(edited);
+    expect(await page.inputValue(`[data-testid="pricing-model"][data-model="${LLAMA}"] input[data-field="hourlyPrice"]`)).toBe('4');
     await close();
   });
 });
 
 describe('links', () => {
   it('?url= opens a same-origin file; ?from=, ?to= (ISO and epoch) and ?tz= set the view; the URL follows changes', async () => {
-    const { page, close } = await newPage(browser, base);
+    const { page, close } = await newPage(app.browser, app.base);
     const from = '2024-03-09T00:00:00Z';
     const to = 1_710_100_000;
-    await page.goto(`${base}?url=/fixtures/seed-v1-dev.db&from=${from}&to=${to}&tz=Asia/Shanghai`);
+    await page.goto(`${app.base}?url=/fixtures/seed-v1-dev.db&from=${from}&to=${to}&tz=Asia/Shanghai`);
     await waitForOverview(page);
-    await expectSameAsCore(page, await coreSummary(seedCopy, { from: Date.parse(from) / 1000, to }));
+    // ranges lie on the 15-minute grid: `to` is rounded up to the next boundary, and the link says so
+    expect(rangeFromUrl(page.url())).toEqual({ from: Date.parse(from) / 1000, to: Math.ceil(to / 900) * 900 });
+    await expectSameAsCore(page, await coreSummary(seedCopy, rangeFromUrl(page.url())));
     expect(await page.inputValue('[data-testid="time-zone"]')).toBe('Asia/Shanghai');
 
-    await page.selectOption('[data-testid="bucket"]', 'hour');
+    await page.selectOption('select[data-testid="bucket-select"]', 'hour');
     await page.waitForURL(/bucket=hour/);
     await page.click('[data-testid="preset-all"]');
     await page.waitForURL((url) => !url.searchParams.has('from'));
@@ -232,9 +348,9 @@ describe('links', () => {
 });
 
 describe('requests', () => {
-  it('paged, sortable, filtered by model; CSV and JSON export of the current view', async () => {
-    const { page, close } = await newPage(browser, base);
-    await page.goto(base);
+  it('in time order either way, filtered by model; CSV and JSON export of the current view', async () => {
+    const { page, close } = await newPage(app.browser, app.base);
+    await page.goto(app.base);
     await openThroughInput(page, NORMALIZED);
     const summary = await coreSummary(normalizedCopy);
     await page.locator('#requests').scrollIntoViewIfNeeded(); // the table loads when it comes into sight
@@ -248,10 +364,11 @@ describe('requests', () => {
     expect(await rows.count()).toBe(Math.min(50, model.requests));
     expect(new Set(await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-model'))))).toEqual(new Set([model.name]));
 
-    await page.click('button[data-sort="inputTokens"]'); // largest first
-    await expect
-      .poll(async () => Number(await rows.first().locator('td').nth(2).getAttribute('data-value')))
-      .toBe(Math.max(...(await readInputTokens(normalizedCopy, model.name))));
+    // newest first, then oldest first (ties by model and id)
+    const times = (await readRequests(normalizedCopy, model.name)).map((r) => r.timestamp);
+    expect(Number(await rows.first().locator('td').first().getAttribute('data-value'))).toBe(Math.max(...times));
+    await page.click('[data-testid="requests-table"] button[data-sort="timestamp"]');
+    await expect.poll(async () => Number(await rows.first().locator('td').first().getAttribute('data-value'))).toBe(Math.min(...times));
 
     const csvDownload = page.waitForEvent('download');
     await page.click('[data-testid="export-csv"]');
@@ -261,18 +378,18 @@ describe('requests', () => {
 
     const jsonDownload = page.waitForEvent('download');
     await page.click('[data-testid="export-json"]');
-    const json = JSON.parse(readFileSync(await (await jsonDownload).path(), 'utf8')) as { model: string; inputTokens: number }[];
+    const json = JSON.parse(readFileSync(await (await jsonDownload).path(), 'utf8')) as { model: string; timestamp: number }[];
     expect(json).toHaveLength(model.requests);
     expect(json.every((r) => r.model === model.name)).toBe(true);
-    expect(json.map((r) => r.inputTokens)).toEqual([...json.map((r) => r.inputTokens)].sort((a, b) => b - a));
+    expect(json.map((r) => r.timestamp)).toEqual([...json.map((r) => r.timestamp)].sort((a, b) => a - b));
     await close();
   });
 });
 
-async function readInputTokens(path: string, model: string): Promise<number[]> {
+async function readRequests(path: string, model: string) {
   const monitor = await (await import('@llm-monitor/driver-node')).openMonitor(path, { readOnly: true });
   try {
-    return (await monitor.getModelRequests(model)).map((r) => r.inputTokens);
+    return await monitor.getModelRequests(model);
   } finally {
     await monitor.close();
   }

@@ -1,13 +1,14 @@
-import { copyFileSync, createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
-import type { Summary, SummaryOptions } from '@llm-monitor/core';
+import type { Series, SeriesOptions, Summary, SummaryOptions } from '@llm-monitor/core';
 import { openMonitor } from '@llm-monitor/driver-node';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { CHROMIUM, DIST, FIXTURES, requireChromium } from './paths.js';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 /**
  * What the browser tests share: Debian's Chromium driven by playwright-core, the built app served by a
@@ -33,6 +34,24 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+/**
+ * The browser and the app's server a test file shares, started before its tests and stopped after them
+ * (with the temporary copies the file made). Read `browser` and `base` inside tests.
+ */
+export function appUnderTest(): { browser: Browser; base: string } {
+  const app = {} as { browser: Browser; base: string; server: Server };
+  beforeAll(async () => {
+    ({ server: app.server, base: app.base } = await startServer());
+    app.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await app.browser?.close();
+    await new Promise((done) => app.server?.close(done));
+    removeTempCopies();
+  });
+  return app;
 }
 
 const TYPES: Record<string, string> = {
@@ -64,9 +83,16 @@ export async function startServer(): Promise<{ server: Server; base: string }> {
   return { server, base: `http://127.0.0.1:${port}/` };
 }
 
+export interface PageOptions {
+  timezoneId?: string;
+  viewport?: { width: number; height: number };
+  colorScheme?: 'light' | 'dark';
+}
+
 /** A fresh page that records every request it makes, to prove that nothing leaves 127.0.0.1. */
-export async function newPage(browser: Browser, base: string, timezoneId = 'UTC'): Promise<{ page: Page; requests: string[]; close(): Promise<void> }> {
-  const context = await browser.newContext({ acceptDownloads: true, timezoneId, viewport: { width: 1400, height: 900 } });
+export async function newPage(browser: Browser, base: string, options: PageOptions | string = {}): Promise<{ page: Page; requests: string[]; close(): Promise<void> }> {
+  const { timezoneId = 'UTC', viewport = { width: 1400, height: 900 }, colorScheme = 'light' } = typeof options === 'string' ? { timezoneId: options } : options;
+  const context = await browser.newContext({ acceptDownloads: true, timezoneId, viewport, colorScheme });
   const page = await context.newPage();
   const requests: string[] = [];
   page.on('request', (request) => requests.push(request.url()));
@@ -93,8 +119,53 @@ export async function openThroughInput(page: Page, path: string): Promise<void> 
   await waitForOverview(page);
 }
 
+/** Waits until the overview shows the current range and pricing (`aria-busy="false"`, no invalid what-if field). */
 export async function waitForOverview(page: Page, timeout = 30_000): Promise<void> {
-  await page.waitForSelector('[data-testid="overview"][data-ready="true"] [data-testid="total-cost"]', { timeout });
+  await page.waitForSelector('[data-testid="overview"][aria-busy="false"][data-ready="true"] [data-testid="total-cost"]', { timeout });
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * axe-core's violations on the page as it is. The script is evaluated through the DevTools protocol, so
+ * the page's Content-Security-Policy (scripts from 'self' only) stays as users get it.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const { violations } = await axe.run(document, { resultTypes: ['violations'] });
+    return violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+  });
+}
+
+/**
+ * Pixels of a chart's canvas per model colour: for each colour (as `#rrggbb`), the set of pixel
+ * offsets painted exactly in it. Bars are drawn in flat model colours, so a model's set is its bars.
+ */
+export async function pixelsByColor(page: Page, chartTestId: string, colors: readonly string[]): Promise<Record<string, number[]>> {
+  return page.evaluate(
+    ({ testId, colors }) => {
+      const canvas = document.querySelector<HTMLCanvasElement>(`[data-testid="${testId}"] canvas`)!;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      const wanted = new Map(colors.map((c) => [parseInt(c.slice(1), 16), c]));
+      const out: Record<string, number[]> = Object.fromEntries(colors.map((c) => [c, []]));
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] !== 255) continue;
+        const color = wanted.get((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+        if (color) out[color]!.push(i / 4);
+      }
+      return out;
+    },
+    { testId: chartTestId, colors },
+  );
 }
 
 export async function value(page: Page, selector: string): Promise<number> {
@@ -141,6 +212,15 @@ export async function coreSummary(path: string, options: SummaryOptions = {}): P
   const monitor = await openMonitor(path, { readOnly: true });
   try {
     return await monitor.summary(options);
+  } finally {
+    await monitor.close();
+  }
+}
+
+export async function coreSeries(path: string, options: SeriesOptions): Promise<Series> {
+  const monitor = await openMonitor(path, { readOnly: true });
+  try {
+    return await monitor.series(options);
   } finally {
     await monitor.close();
   }

@@ -21,13 +21,25 @@ interface ServeOptions {
 /** The path the analyzer loads the database from (`?url=`, same origin). */
 export const DATABASE_PATH = '/monitoring.db';
 
+/**
+ * The change feed: Server-Sent Events, one `change` event each time a new snapshot of the database is
+ * ready at DATABASE_PATH. The database's response names it in the EVENTS_HEADER header, which the
+ * analyzer reads to subscribe (apps/analyzer/src/worker/protocol.ts has the same name).
+ */
+export const EVENTS_PATH = '/events';
+export const EVENTS_HEADER = 'Llm-Monitor-Events';
+/** How often the database file is looked at while a page listens for changes. */
+const WATCH_MS = 500;
+/** A comment line this often keeps idle connections (and proxies in between) open. */
+const HEARTBEAT_MS = 15_000;
+
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .summary('open the database in the browser analyzer, served on 127.0.0.1')
     .description(
       'Serve the browser analyzer on 127.0.0.1 with the database preloaded, and print the URL to open. ' +
-        `The analyzer gets a consistent snapshot of the database at ${DATABASE_PATH} (taken again when the database has changed since, so reloading the page shows new data); the database itself is only read. ` +
+        `The analyzer gets a consistent snapshot of the database at ${DATABASE_PATH}; when the database changes, a new snapshot is taken and the open page is told (Server-Sent Events at ${EVENTS_PATH}), so it updates in place, keeping its view. The database itself is only read. ` +
         'Stop with Ctrl-C.',
     )
     .addOption(dbOption('the monitor database, a SQLite file'))
@@ -89,15 +101,25 @@ async function runServe(options: ServeOptions): Promise<void> {
   const snapshot = join(workDir, 'monitoring.db');
   const cleanup = () => rmSync(workDir, { recursive: true, force: true });
 
+  // pages listening for changes (the file is watched only while there is one), told of every new snapshot
+  const listeners = new Set<http.ServerResponse>();
+  let snapshots = 0;
+  const announce = () => {
+    snapshots++;
+    for (const res of listeners) res.write(`event: change\ndata: ${JSON.stringify({ snapshot: snapshots })}\n\n`);
+  };
+
   let current = '';
   let pending: Promise<void> = Promise.resolve();
-  /** Takes a new snapshot if the database changed since the last one (one at a time). */
+  /** Takes a new snapshot if the database changed since the last one (one at a time), and says so to the pages. */
   const refresh = (verify: boolean) => {
     pending = pending.catch(() => undefined).then(async () => {
       const now = version(options.db);
       if (now === current) return;
       await snapshotDatabase(options.db, snapshot, { verify });
+      const first = current === '';
       current = now;
+      if (!first) announce();
     });
     return pending;
   };
@@ -110,8 +132,31 @@ async function runServe(options: ServeOptions): Promise<void> {
 
   const log = (message: string) => process.stderr.write(`llm-monitor serve: ${message}\n`);
   const serveApp = sirv(appDir, { etag: true, dev: false });
+
+  let watching = false;
+  const watcher = setInterval(() => {
+    if (listeners.size === 0 || watching || version(options.db) === current) return;
+    watching = true;
+    refresh(false)
+      .catch((error: unknown) => log(`cannot take a snapshot of ${options.db}: ${(error as Error).message}`))
+      .finally(() => (watching = false));
+  }, WATCH_MS);
+  const heartbeat = setInterval(() => {
+    for (const res of listeners) res.write(': still here\n\n');
+  }, HEARTBEAT_MS);
+  const listen = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.write('retry: 2000\n\n');
+    listeners.add(res);
+    req.on('close', () => listeners.delete(res));
+  };
+
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === EVENTS_PATH && req.method === 'GET') {
+      listen(req, res);
+      return;
+    }
     if (path !== DATABASE_PATH) {
       serveApp(req, res, () => {
         res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -132,6 +177,7 @@ async function runServe(options: ServeOptions): Promise<void> {
           'Content-Length': size,
           'Cache-Control': 'no-store',
           'Content-Disposition': 'inline; filename="monitoring.db"',
+          [EVENTS_HEADER]: EVENTS_PATH,
         });
         if (req.method === 'HEAD') res.end();
         else createReadStream(snapshot).pipe(res);
@@ -153,16 +199,21 @@ async function runServe(options: ServeOptions): Promise<void> {
       });
     });
   } catch (error) {
+    clearInterval(watcher);
+    clearInterval(heartbeat);
     cleanup();
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(`cannot listen on 127.0.0.1 port ${options.port}: ${code === 'EADDRINUSE' ? 'the port is in use (try --port 0)' : (error as Error).message}`);
   }
   const { port } = server.address() as AddressInfo;
-  process.stdout.write(`Serving the analyzer with ${resolve(options.db)} (a snapshot, taken again when it changes; reload the page for new data).\n`);
+  process.stdout.write(`Serving the analyzer with ${resolve(options.db)} (a snapshot, taken again when it changes; the open page updates itself).\n`);
   process.stdout.write(`Open http://127.0.0.1:${port}/?url=${DATABASE_PATH}\n`);
   process.stdout.write('Stop with Ctrl-C.\n');
 
   const signal = await waitForStopSignal();
+  clearInterval(watcher);
+  clearInterval(heartbeat);
+  for (const res of listeners) res.end();
   server.close();
   server.closeAllConnections();
   await pending.catch(() => undefined);
