@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type PricingOverride, isMonitorError, pricingProblems } from '../src/index.js';
+import { type PricingOverride, type TierWindow, isMonitorError, pricingProblems, tierWindowProblems } from '../src/index.js';
 import { effectiveBilling } from '../src/pricing/override.js';
 
 const refused = (override: unknown) => {
@@ -51,5 +51,22 @@ describe('pricingProblems', () => {
       [],
     ];
     for (const draft of drafts) expect(pricingProblems(draft).some((p) => p.severity === 'error'), JSON.stringify(draft)).toBe(refused(draft));
+  });
+});
+
+describe('tierWindowProblems', () => {
+  const w = (tierIndex: number, minIn: number, maxIn: number, minOut = 0, maxOut = -1): TierWindow => ({
+    tierIndex, minInputTokens: minIn, maxInputTokens: maxIn, minOutputTokens: minOut, maxOutputTokens: maxOut, inputPrice: 1, outputPrice: 1, supportCache: false, cacheWritePrice: 0, cacheReadPrice: 0,
+  });
+
+  it('finds windows that overlap, can never match, or leave the smallest requests unpriced', () => {
+    // (0, 32000] and (32000, ∞): lower bounds are exclusive unless 0, so these meet without overlapping
+    expect(tierWindowProblems([w(1, 0, 32_000), w(2, 32_000, -1)])).toEqual([]);
+    expect(tierWindowProblems([w(1, 0, 32_000), w(2, 16_000, -1)]).map((p) => p.kind)).toEqual(['overlap']);
+    expect(tierWindowProblems([w(1, 0, -1), w(2, 500, 100)]).map((p) => p.kind)).toEqual(['gap']);
+    expect(tierWindowProblems([w(1, 10, -1)]).map((p) => p.kind)).toEqual(['uncovered-start']);
+    // apart on the output axis: no overlap
+    expect(tierWindowProblems([w(1, 0, -1, 0, 100), w(2, 0, -1, 100, -1)])).toEqual([]);
+    expect(tierWindowProblems([])).toEqual([{ kind: 'gap', message: 'there are no tiers: every request is unpriced' }]);
   });
 });

@@ -5,7 +5,6 @@ import {
   type PricingProblem,
   type Shape,
   type TierPricing,
-  type TierProblem,
   type TierWindow,
   pricingProblems,
 } from '@llm-monitor/core';
@@ -148,7 +147,6 @@ export function draftWarnings(draft: Draft): string[] {
   if (!draft.useTierPricing) return [];
   const problems = pricingProblems(draftToOverride(draft));
   if (problems.some((p) => p.severity === 'error')) return [];
-  if (draft.kind === 'windows') return windowProblems(draft.tiers).map((p) => `${p.message[0]!.toUpperCase()}${p.message.slice(1)}.`);
   return problems.map((p) => p.message);
 }
 
@@ -206,35 +204,4 @@ export function scenarioProblems(input: unknown, models: readonly string[]): Sce
   return problems;
 }
 
-/**
- * Overlapping, empty and uncovered 2-D windows (S5–S7 tiers): where two windows overlap, the lower index
- * prices the request; an empty window never matches. The 2-D counterpart of core's `tierProblems`
- * (which core's `pricingProblems` reports for range tiers only).
- */
-export function windowProblems(tiers: readonly TierWindow[]): TierProblem[] {
-  const problems: TierProblem[] = [];
-  if (tiers.length === 0) return [{ kind: 'gap', message: 'there are no tiers: every request is unpriced' }];
-  // as integer intervals [lo, hi]: a lower bound is exclusive unless it is 0; -1 is unbounded
-  const box = (t: TierWindow) => ({
-    input: [t.minInputTokens === 0 ? 0 : t.minInputTokens + 1, t.maxInputTokens === -1 ? Number.POSITIVE_INFINITY : t.maxInputTokens] as const,
-    output: [t.minOutputTokens === 0 ? 0 : t.minOutputTokens + 1, t.maxOutputTokens === -1 ? Number.POSITIVE_INFINITY : t.maxOutputTokens] as const,
-  });
-  const sorted = [...tiers].sort((a, b) => a.tierIndex - b.tierIndex);
-  const boxes = sorted.map(box);
-  const meets = (a: readonly [number, number], b: readonly [number, number]) => a[0] <= b[1] && b[0] <= a[1];
-  sorted.forEach((t, i) => {
-    const b = boxes[i]!;
-    if (b.input[0] > b.input[1] || b.output[0] > b.output[1]) {
-      problems.push({ kind: 'gap', message: `tier ${t.tierIndex} can never match: its upper bound is not above its lower bound` });
-      return;
-    }
-    for (let j = 0; j < i; j++) {
-      const a = boxes[j]!;
-      if (a.input[0] <= a.input[1] && a.output[0] <= a.output[1] && meets(a.input, b.input) && meets(a.output, b.output))
-        problems.push({ kind: 'overlap', message: `tiers ${sorted[j]!.tierIndex} and ${t.tierIndex} overlap; tier ${sorted[j]!.tierIndex} prices the requests in both` });
-    }
-  });
-  if (!boxes.some((b) => b.input[0] === 0 && b.output[0] === 0)) problems.push({ kind: 'uncovered-start', message: 'no tier covers the smallest requests (0 input and 0 output tokens)' });
-  return problems;
-}
 

@@ -16,7 +16,6 @@ import {
   removeTier,
   scenarioProblems,
   setTierField,
-  windowProblems,
 } from '../../src/lib/pricing-draft.js';
 
 const ranges: ModelBilling = {
@@ -100,9 +99,10 @@ describe('pricing drafts', () => {
     const w = (tierIndex: number, minIn: number, maxIn: number) => ({
       tierIndex, minInputTokens: minIn, maxInputTokens: maxIn, minOutputTokens: 0, maxOutputTokens: -1, inputPrice: 1, outputPrice: 1, supportCache: false, cacheWritePrice: 0, cacheReadPrice: 0,
     });
-    expect(windowProblems([w(1, 0, 32_000), w(2, 32_000, -1)])).toEqual([]);
-    expect(windowProblems([w(1, 0, 32_000), w(2, 16_000, -1)]).map((p) => p.kind)).toEqual(['overlap']);
-    expect(windowProblems([w(1, 0, -1), w(2, 500, 100)]).map((p) => p.kind)).toEqual(['gap']);
+    const windows = (tiers: ReturnType<typeof w>[]) => draftWarnings({ useTierPricing: true, hourlyPrice: 0, kind: 'windows', tiers });
+    expect(windows([w(1, 0, 32_000), w(2, 32_000, -1)])).toEqual([]);
+    expect(windows([w(1, 0, 32_000), w(2, 16_000, -1)])).toEqual(['Tiers 1 and 2 overlap; tier 1 prices the requests in both.']);
+    expect(windows([w(1, 0, -1), w(2, 500, 100)])).toEqual(['Tier 2 can never match: its upper bound is not above its lower bound.']);
   });
 
   it('reports a problem at its field, also for text that is not a number', () => {

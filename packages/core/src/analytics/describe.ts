@@ -5,7 +5,7 @@ import { type ResolvedModel, modelInfo } from '../schema/catalog.js';
 import { type TableColumns, normalizedShape } from '../schema/detect-shape.js';
 import { Conditions } from '../schema/layouts/layout.js';
 import { MAPPING_TABLE, PER_MODEL_TABLE, PROGRAM_RUNTIME_TABLE, programStatements } from '../schema/layouts/native.js';
-import { tierProblems } from '../pricing/tiers.js';
+import { tierProblems, tierWindowProblems } from '../pricing/tiers.js';
 import { usableRequest } from './aggregate.js';
 
 export interface ModelDescription extends ModelInfo {
@@ -68,11 +68,8 @@ async function describeModel(session: Session, model: ResolvedModel): Promise<Mo
   const usable = stored?.usable ?? null;
   if (stored) problems.push(...stored.problems);
   if (complete && !billing) problems.push('no billing settings: it was created by a write, never configured');
-  if (usable?.useTierPricing) {
-    if (usable.tierWindows) {
-      if (usable.tierWindows.length === 0) problems.push('tier billing with no tiers: every request is unpriced');
-    } else for (const p of tierProblems(usable.tierPricing)) problems.push(p.message);
-  }
+  if (usable?.useTierPricing)
+    for (const p of usable.tierWindows ? tierWindowProblems(usable.tierWindows) : tierProblems(usable.tierPricing)) problems.push(p.message);
   if (openRuns > 1) problems.push(`${openRuns} runs were started and never ended (only the latest can still be running)`);
   return {
     ...modelInfo(model),

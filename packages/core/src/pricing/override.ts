@@ -11,7 +11,7 @@ import {
   checkTierWindow,
   rangeProblem,
 } from '../monitor/validate.js';
-import { tierProblems } from './tiers.js';
+import { tierProblems, tierWindowProblems } from './tiers.js';
 
 /**
  * What-if pricing: an override of a model's billing that a query prices with and never writes, how it
@@ -136,16 +136,17 @@ function tierListProblems(key: 'tierPricing' | 'tierWindows', specs: readonly Fi
       else seen.set(index, position);
     }
   });
-  if (key === 'tierPricing' && problems.every((p) => p.severity !== 'error' || p.path[0] !== key)) {
-    const tiers = list as TierPricing[];
-    for (const p of tierProblems(tiers)) problems.push({ path: [key], message: `${p.message[0]!.toUpperCase()}${p.message.slice(1)}.`, severity: 'warning' });
+  if (problems.every((p) => p.severity !== 'error' || p.path[0] !== key)) {
+    const coverage = key === 'tierPricing' ? tierProblems(list as TierPricing[]) : tierWindowProblems(list as TierWindow[]);
+    for (const p of coverage) problems.push({ path: [key], message: `${p.message[0]!.toUpperCase()}${p.message.slice(1)}.`, severity: 'warning' });
   }
 }
 
 /**
  * Every problem of a what-if override, each at its field and in words, so that an editor can show them
  * where they are and a JSON import can name them all. Errors are exactly what `effectiveBilling` (and so
- * `summary({ pricing })`) refuses; warnings are tier coverage problems it accepts (overlaps, gaps).
+ * `summary({ pricing })`) refuses; warnings are tier coverage problems it accepts (overlaps, gaps; for
+ * range tiers `tierProblems`, for 2-D windows `tierWindowProblems`).
  *
  * @example
  * pricingProblems({ hourlyPrice: -1 });

@@ -125,3 +125,34 @@ export function tierProblems(tiers: readonly TierPricing[]): TierProblem[] {
   if (Number.isFinite(reach)) problems.push({ kind: 'bounded-end', message: `no tier covers more than ${reach} input tokens` });
   return problems;
 }
+
+/**
+ * The same checks for 2-D tier windows (S5–S7): a window that can never match (its upper bound not above
+ * its lower one), two windows that overlap (the lower index prices the requests of both), and no window
+ * for the smallest requests (0 input and 0 output tokens). An empty result means none of these.
+ */
+export function tierWindowProblems(tiers: readonly TierWindow[]): TierProblem[] {
+  if (tiers.length === 0) return [{ kind: 'gap', message: 'there are no tiers: every request is unpriced' }];
+  const problems: TierProblem[] = [];
+  // as integer intervals [lo, hi]: a lower bound is exclusive unless it is 0; -1 is unbounded
+  const interval = (min: number, max: number) => [min === 0 ? 0 : min + 1, max === -1 ? Number.POSITIVE_INFINITY : max] as const;
+  const sorted = [...tiers].sort((a, b) => a.tierIndex - b.tierIndex);
+  const boxes = sorted.map((t) => ({ input: interval(t.minInputTokens, t.maxInputTokens), output: interval(t.minOutputTokens, t.maxOutputTokens) }));
+  const empty = (b: (typeof boxes)[number]) => b.input[0] > b.input[1] || b.output[0] > b.output[1];
+  const meets = (a: readonly [number, number], b: readonly [number, number]) => a[0] <= b[1] && b[0] <= a[1];
+  sorted.forEach((t, i) => {
+    const b = boxes[i]!;
+    if (empty(b)) {
+      problems.push({ kind: 'gap', message: `tier ${t.tierIndex} can never match: its upper bound is not above its lower bound` });
+      return;
+    }
+    for (let j = 0; j < i; j++) {
+      const a = boxes[j]!;
+      if (!empty(a) && meets(a.input, b.input) && meets(a.output, b.output))
+        problems.push({ kind: 'overlap', message: `tiers ${sorted[j]!.tierIndex} and ${t.tierIndex} overlap; tier ${sorted[j]!.tierIndex} prices the requests in both` });
+    }
+  });
+  if (!boxes.some((b) => b.input[0] === 0 && b.output[0] === 0))
+    problems.push({ kind: 'uncovered-start', message: 'no tier covers the smallest requests (0 input and 0 output tokens)' });
+  return problems;
+}
