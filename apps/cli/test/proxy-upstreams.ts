@@ -94,12 +94,12 @@ export async function startIdleClosingUpstream(idleMs: number): Promise<TestUpst
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     let buffered = Buffer.alloc(0);
+    // Like uvicorn's keep-alive timer: armed when a response is complete, cleared by the next request.
     let idle: NodeJS.Timeout | null = null;
     const armIdle = () => {
       if (idle) clearTimeout(idle);
       idle = setTimeout(() => socket.destroy(), idleMs);
     };
-    armIdle();
     socket.on('data', (data: Buffer) => {
       if (idle) clearTimeout(idle);
       buffered = Buffer.concat([buffered, data]);

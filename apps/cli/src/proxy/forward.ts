@@ -132,7 +132,7 @@ export function forward(upstream: Upstream, req: IncomingMessage, res: ServerRes
     const declared = Number(req.headers['content-length'] ?? 0);
     if (!fixed && declared > options.maxRequestBytes) {
       status = 413;
-      sendTooLarge(res, options.maxRequestBytes);
+      refuseBody(req, res, options.maxRequestBytes);
       return finish('refused');
     }
     const headers = forwardableHeaders(req.rawHeaders, ['host', 'expect', ...(fixed ? ['content-length'] : [])]);
@@ -145,15 +145,13 @@ export function forward(upstream: Upstream, req: IncomingMessage, res: ServerRes
     let replayable = true;
     let bodyEnded = false;
     if (!fixed) {
-      req.on('data', (chunk: Buffer) => {
+      const onData = (chunk: Buffer) => {
         sentBytes += chunk.length;
         if (sentBytes > options.maxRequestBytes) {
-          req.pause();
+          req.off('data', onData);
           current.destroy();
-          if (!res.headersSent) {
-            status = 413;
-            sendTooLarge(res, options.maxRequestBytes);
-          } else res.destroy();
+          status = 413;
+          refuseBody(req, res, options.maxRequestBytes);
           return finish('refused');
         }
         if (replayable && sentBytes <= REPLAY_LIMIT) sent.push(chunk);
@@ -162,10 +160,11 @@ export function forward(upstream: Upstream, req: IncomingMessage, res: ServerRes
           sent.length = 0;
         }
         if (!current.write(chunk)) req.pause();
-      });
+      };
+      req.on('data', onData);
       req.on('end', () => {
         bodyEnded = true;
-        current.end();
+        if (!ended) current.end();
       });
     }
 
@@ -185,6 +184,8 @@ export function forward(upstream: Upstream, req: IncomingMessage, res: ServerRes
         if (ended || upstreamReq !== current) return;
         if (!retried && upstreamReq.reusedSocket && headersMs === null && STALE_CONNECTION.has(error.code ?? '') && (fixed || replayable)) {
           retried = true;
+          // The other idle connections waited at least as long as this one: the resend must open a new one.
+          for (const sockets of Object.values(upstream.agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
           return send();
         }
         if (!res.headersSent) sendUnavailable(res, upstream, error);
@@ -327,7 +328,7 @@ export function readRequestBody(req: IncomingMessage, res: ServerResponse, maxBy
   const consumed = alreadyReadBody(req);
   if (consumed) return Promise.resolve(consumed);
   if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
-    sendTooLarge(res, maxBytes);
+    refuseBody(req, res, maxBytes);
     return Promise.resolve('too-large');
   }
   return new Promise((resolve) => {
@@ -337,9 +338,8 @@ export function readRequestBody(req: IncomingMessage, res: ServerResponse, maxBy
       bytes += chunk.length;
       if (bytes <= maxBytes) return chunks.push(chunk);
       req.off('data', onData);
-      req.pause();
       chunks.length = 0;
-      sendTooLarge(res, maxBytes);
+      refuseBody(req, res, maxBytes);
       resolve('too-large');
     };
     req.on('data', onData);
@@ -351,9 +351,30 @@ export function readRequestBody(req: IncomingMessage, res: ServerResponse, maxBy
   });
 }
 
-/** Answers 413 and closes the connection, so the rest of the body is never read. */
-function sendTooLarge(res: ServerResponse, maxBytes: number): void {
+/** After a 413, the rest of the body is read and dropped for this long, or this much, before the connection is cut. */
+const LINGER_MS = 2_000;
+const LINGER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Answers 413 and closes the connection, never keeping the rest of the body. The close lingers
+ * (as nginx's does): the proxy ends its side after the answer and reads and drops what the client
+ * still sends for a moment, so the client reads the 413 instead of a connection reset; a client
+ * that goes on sending is cut off.
+ */
+function refuseBody(req: IncomingMessage, res: ServerResponse, maxBytes: number): void {
   if (res.headersSent) return void res.destroy();
+  const socket = req.socket as IncomingMessage['socket'] & { destroySoon?: () => void };
+  let dropped = 0;
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  cut.unref();
+  socket.once('close', () => clearTimeout(cut));
+  // Node closes a `Connection: close` response's socket at once (destroySoon); end only the sending side.
+  socket.destroySoon = () => socket.end();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) socket.destroy();
+  });
+  req.resume();
   const body = JSON.stringify({
     error: { message: `The request body is larger than this proxy accepts (${maxBytes} bytes).`, type: 'request_too_large' },
   });

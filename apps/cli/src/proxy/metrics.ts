@@ -22,6 +22,7 @@ export class ProxyMetrics {
   readonly #durationSeconds: Histogram<'api'>;
   readonly #openStreams: Gauge<'api'>;
   readonly #inFlight: Gauge;
+  readonly #retries: Counter<'api'>;
 
   constructor(activeModels: () => number) {
     const registers = [this.registry];
@@ -41,6 +42,12 @@ export class ProxyMetrics {
     this.#durationSeconds = new Histogram({ name: 'llm_monitor_proxy_request_duration_seconds', help: 'Time from forwarding a request to the end of its response, by API.', labelNames: ['api'], buckets: SECONDS, registers });
     this.#openStreams = new Gauge({ name: 'llm_monitor_proxy_open_streams', help: 'Streamed responses in progress, by API.', labelNames: ['api'], registers });
     this.#inFlight = new Gauge({ name: 'llm_monitor_proxy_requests_in_flight', help: 'Requests being forwarded now.', registers });
+    this.#retries = new Counter({
+      name: 'llm_monitor_proxy_upstream_retries_total',
+      help: 'Requests sent again on a fresh connection after a kept-alive one failed before any response (the upstream had closed it), by API.',
+      labelNames: ['api'],
+      registers,
+    });
     new Gauge({
       name: 'llm_monitor_proxy_active_models',
       help: 'Models with an open run (a request recorded within the model idle time).',
@@ -59,8 +66,9 @@ export class ProxyMetrics {
     this.#openStreams.inc({ api });
   }
 
-  ended(api: string, outcome: { status: number; headersMs: number | null; durationMs: number; streamed: boolean }): void {
+  ended(api: string, outcome: { status: number; headersMs: number | null; durationMs: number; streamed: boolean; retried: boolean }): void {
     this.#inFlight.dec();
+    if (outcome.retried) this.#retries.inc({ api });
     this.#requests.inc({ api, code: String(outcome.status) });
     if (outcome.headersMs !== null) this.#upstreamSeconds.observe({ api }, outcome.headersMs / 1000);
     this.#durationSeconds.observe({ api }, outcome.durationMs / 1000);

@@ -159,6 +159,7 @@ export function createRecordingProxy(options: RecordingProxyOptions): RecordingP
         headersMs: outcome?.headersMs ?? null,
         durationMs: performance.now() - started,
         streamed: outcome?.streamed ?? false,
+        retried: outcome?.retried ?? false,
       });
     }
   };
@@ -167,7 +168,7 @@ export function createRecordingProxy(options: RecordingProxyOptions): RecordingP
     const started = performance.now();
     metrics?.started();
     const outcome = await forward(upstream, req, res, { maxRequestBytes, log });
-    metrics?.ended('other', { status: outcome.status, headersMs: outcome.headersMs, durationMs: performance.now() - started, streamed: false });
+    metrics?.ended('other', { status: outcome.status, headersMs: outcome.headersMs, durationMs: performance.now() - started, streamed: false, retried: outcome.retried });
   };
 
   const serveMetrics = async (res: ServerResponse, registry: ProxyMetrics): Promise<void> => {
