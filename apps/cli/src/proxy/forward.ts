@@ -35,7 +35,7 @@ export function createUpstream(target: string | URL, options: UpstreamOptions): 
     // The idle timeout of pooled sockets (Node lowers it further when the upstream sends Keep-Alive: timeout=N).
     timeout: options.idleTimeoutMs,
     maxSockets: options.maxSockets,
-    maxFreeSockets: Math.min(options.maxSockets, 64),
+    maxFreeSockets: Math.min(options.maxSockets, 256),
   });
   return { url, basePath: url.pathname.replace(/\/+$/, ''), agent, request: secure ? https.request : http.request };
 }

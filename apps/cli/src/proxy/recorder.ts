@@ -108,6 +108,8 @@ export class Recorder {
     }
     model.lastSeen = Date.now();
     await model.run;
+    // A write holds the thread (better-sqlite3 is synchronous): let the streams in flight move first.
+    await new Promise((resolve) => setImmediate(resolve));
     const written = await this.#write(name, `record a request of model ${JSON.stringify(name)}`, () =>
       this.#monitor.addModelRequest(name, [endTime, usage.inputTokens, usage.outputTokens, usage.cacheN, usage.promptN]),
     );
