@@ -5,10 +5,10 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProxyMonitor, createProxyServer, createRecordingProxy } from '../src/index.js';
+import { createProxyServer, createRecordingProxy } from '../src/index.js';
 import { BIN, collect, removeDir, requireBuiltBin, runBin, tempDir } from './cli-harness.js';
 import { type FakeUpstream, startFakeUpstream } from './fake-upstream.js';
-import { post, rowsOf, startProxy, uniqueModel } from './harness.js';
+import { monitorWith, post, rowsOf, startProxy, uniqueModel } from './harness.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MESSAGES = [{ role: 'user', content: 'one two three' }];
@@ -186,19 +186,16 @@ describe('the heartbeat moves only the runs of models seen recently', () => {
     const dir = tempDir('heartbeat');
     const monitor = await openMonitor(join(dir, 'monitoring.db'));
     const updates = new Map<string, number>();
-    const counting: ProxyMonitor = {
-      addModelRequest: (name, request) => monitor.addModelRequest(name, request),
-      addModelRuntimeStart: (name, time) => monitor.addModelRuntimeStart(name, time),
+    const counting = monitorWith(monitor, {
       updateModelRuntimeEnd: (name, time, runId) => {
         updates.set(name, (updates.get(name) ?? 0) + 1);
         return monitor.updateModelRuntimeEnd(name, time, runId);
       },
-      addProgramRuntimeStart: (time) => monitor.addProgramRuntimeStart(time),
       updateProgramRuntimeEnd: (time, runId) => {
         updates.set('(program)', (updates.get('(program)') ?? 0) + 1);
         return monitor.updateProgramRuntimeEnd(time, runId);
       },
-    };
+    });
     const proxy = createRecordingProxy({ upstream: upstream.url, monitor: counting, heartbeatMs: 25, modelIdleMs: 150, log: () => undefined });
     const server = http.createServer(proxy);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -2,10 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProxyMonitor, type RecordingProxy, createRecordingProxy } from '../src/index.js';
+import { type RecordingProxy, createRecordingProxy } from '../src/index.js';
 import { collect, removeDir, requireBuiltBin, startBin, tempDir } from './cli-harness.js';
 import { type FakeUpstream, startFakeUpstream } from './fake-upstream.js';
-import { post, startProxy } from './harness.js';
+import { monitorWith, post, startProxy } from './harness.js';
 
 const MESSAGES = [{ role: 'user', content: 'one two three four' }];
 
@@ -34,13 +34,9 @@ describe('--metrics: Prometheus metrics on the proxy', () => {
     const dir = tempDir('metrics');
     const monitor = await openMonitor(join(dir, 'monitoring.db'));
     // A database that refuses the writes of one model (a full disk, say, for that model's table).
-    const failing: ProxyMonitor = {
+    const failing = monitorWith(monitor, {
       addModelRequest: (name, request) => (name === 'broken' ? Promise.reject(new Error('disk I/O error')) : monitor.addModelRequest(name, request)),
-      addModelRuntimeStart: (name, time) => monitor.addModelRuntimeStart(name, time),
-      updateModelRuntimeEnd: (name, time, runId) => monitor.updateModelRuntimeEnd(name, time, runId),
-      addProgramRuntimeStart: (time) => monitor.addProgramRuntimeStart(time),
-      updateProgramRuntimeEnd: (time, runId) => monitor.updateProgramRuntimeEnd(time, runId),
-    };
+    });
     const logs: string[] = [];
     const proxy: RecordingProxy = createRecordingProxy({ upstream: upstream.url, monitor: failing, metrics: true, log: (line) => logs.push(line) });
     const server = http.createServer(proxy);
