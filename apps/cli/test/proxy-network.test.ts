@@ -79,3 +79,22 @@ describe('load', () => {
     }
   });
 });
+
+describe('slow upstreams', () => {
+  it('a response slower than the upstream idle timeout is not cut (the timeout is for idle pooled connections only)', async () => {
+    const upstream = await startFakeUpstream();
+    const proxy = await startProxy(upstream.url, { upstreamIdleTimeoutMs: 100 });
+    try {
+      const model = uniqueModel('slow');
+      const body = { model, messages: [{ role: 'user', content: 'think hard' }], max_tokens: 3, stream: true };
+      const received = await post(`${proxy.url}/v1/chat/completions`, body, { 'x-fake-wait-ms': '500', 'x-fake-delay-ms': '250' });
+      expect(received.status).toBe(200);
+      expect(received.bytes.toString()).toContain('data: [DONE]');
+      await proxy.proxy.flush();
+      expect(await rowsOf(proxy.monitor, model)).toHaveLength(1);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+});

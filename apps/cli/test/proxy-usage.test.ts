@@ -254,3 +254,19 @@ describe('ResponseReader in strip mode', () => {
     expect(reader.unreadable).toBe(true);
   });
 });
+
+describe('createRecordingProxy options', () => {
+  it('a limit that is not a number above 0 is a TypeError naming it', async () => {
+    const { createRecordingProxy } = await import('../src/index.js');
+    const monitor = {} as Parameters<typeof createRecordingProxy>[0]['monitor'];
+    for (const [name, value, what] of [
+      ['maxRequestBytes', 0, 'a finite number'],
+      ['modelIdleMs', -1, 'a number'],
+      ['maxNewModelsPerMinute', Number.NaN, 'a number'],
+      ['heartbeatMs', '10', 'a finite number'],
+      ['heartbeatMs', Number.POSITIVE_INFINITY, 'a finite number'],
+    ] as const)
+      expect(() => createRecordingProxy({ upstream: 'http://127.0.0.1:1', monitor, [name]: value } as never)).toThrow(new TypeError(`createRecordingProxy: ${name} must be ${what} above 0, got ${String(value)}`));
+    expect(() => createRecordingProxy({ upstream: 'http://127.0.0.1:1', monitor, modelIdleMs: Number.POSITIVE_INFINITY, maxNewModelsPerMinute: Number.POSITIVE_INFINITY })).not.toThrow();
+  });
+});

@@ -61,6 +61,20 @@ export interface RecordingProxy {
   readonly metrics: Registry | null;
 }
 
+type NumericOption = 'heartbeatMs' | 'modelIdleMs' | 'maxNewModelsPerMinute' | 'maxRequestBytes' | 'maxBodyBytes' | 'upstreamIdleTimeoutMs' | 'maxUpstreamSockets';
+
+/** Options that may be `Infinity` (no limit); the others are timers and sizes. */
+const UNBOUNDED_OK = new Set<NumericOption>(['modelIdleMs', 'maxNewModelsPerMinute']);
+
+/** A numeric option, or its default; anything but a number above zero is a TypeError naming it. */
+function positive(options: RecordingProxyOptions, name: NumericOption, fallback: number): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0 || (value === Number.POSITIVE_INFINITY && !UNBOUNDED_OK.has(name)))
+    throw new TypeError(`createRecordingProxy: ${name} must be a ${UNBOUNDED_OK.has(name) ? '' : 'finite '}number above 0, got ${String(value)}`);
+  return value;
+}
+
 /** Model names longer than this are not recorded (a name is a key the database and every report keep). */
 const MAX_MODEL_NAME_LENGTH = 1024;
 
@@ -76,21 +90,21 @@ const MAX_MODEL_NAME_LENGTH = 1024;
  */
 export function createRecordingProxy(options: RecordingProxyOptions): RecordingProxy {
   const upstream = createUpstream(options.upstream, {
-    idleTimeoutMs: options.upstreamIdleTimeoutMs ?? 4_000,
-    maxSockets: options.maxUpstreamSockets ?? 512,
+    idleTimeoutMs: positive(options, 'upstreamIdleTimeoutMs', 4_000),
+    maxSockets: positive(options, 'maxUpstreamSockets', 512),
   });
   const log = options.log ?? ((message: string) => console.warn(`llm-monitor proxy: ${message}`));
   let metrics: ProxyMetrics | null = null;
   const recorder = new Recorder(options.monitor, {
-    heartbeatMs: options.heartbeatMs ?? 10_000,
-    modelIdleMs: options.modelIdleMs ?? 300_000,
-    maxNewModelsPerMinute: options.maxNewModelsPerMinute ?? 60,
+    heartbeatMs: positive(options, 'heartbeatMs', 10_000),
+    modelIdleMs: positive(options, 'modelIdleMs', 300_000),
+    maxNewModelsPerMinute: positive(options, 'maxNewModelsPerMinute', 60),
     log,
     onWriteFailed: (model) => metrics?.writeFailed(model),
   });
   if (options.metrics) metrics = new ProxyMetrics(() => recorder.activeModels);
-  const maxRequestBytes = options.maxRequestBytes ?? 32 * 1024 * 1024;
-  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const maxRequestBytes = positive(options, 'maxRequestBytes', 32 * 1024 * 1024);
+  const maxBodyBytes = positive(options, 'maxBodyBytes', 64 * 1024 * 1024);
   let upstreamModel: Promise<string | null> | null = null;
   /** The APIs whose responses were found to carry no counts (logged once each). */
   const countless = new Set<string>();
