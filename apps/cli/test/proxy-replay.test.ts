@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_FAMILIES, apiOf } from '../src/proxy/apis.js';
 import { type ProxyUnderTest, rowsOf, startProxy } from './harness.js';
-import { PARTIAL_REPLAYS, REPLAYS, type Replay } from './proxy-replays.js';
+import { FAILING_REPLAYS, PARTIAL_REPLAYS, REPLAYS, type Replay } from './proxy-replays.js';
 import { type TestUpstream, startReplayUpstream } from './proxy-upstreams.js';
 
 /**
@@ -10,7 +10,7 @@ import { type TestUpstream, startReplayUpstream } from './proxy-upstreams.js';
  * client must get the same bytes both ways, and the proxy must write the row the server's numbers give.
  */
 
-const ALL = [...REPLAYS, ...PARTIAL_REPLAYS];
+const ALL = [...REPLAYS, ...PARTIAL_REPLAYS, ...FAILING_REPLAYS];
 let upstream: TestUpstream;
 beforeAll(async () => {
   upstream = await startReplayUpstream(ALL, LISTED);
@@ -146,6 +146,20 @@ describe('a stream the user stops records what is known', () => {
     await withProxy(async (proxy) => {
       expect(await abortAfter(proxy, find(name), after)).toEqual([]);
       expect(proxy.logs).toEqual([]);
+    });
+  });
+});
+
+describe('a 200 whose stream reports a failure', () => {
+  it.each(FAILING_REPLAYS.map((replay) => [replay.name, replay] as const))('%s: forwarded as it came, recorded as a stream that ended early', async (_name, replay) => {
+    await withProxy(async (proxy) => {
+      const direct = await send(upstream.url, replay);
+      const proxied = await send(proxy.url, replay);
+      expect(sha256(proxied.bytes)).toBe(sha256(direct.bytes));
+      await proxy.proxy.flush();
+      const rows = (await rowsOf(proxy.monitor, modelOf(replay))).map(({ timestamp: _, ...row }) => row);
+      if (replay.row.inputTokens === 0 && replay.row.outputTokens === 0) expect(await proxy.monitor.listModels()).toEqual([]);
+      else expect(rows).toEqual([replay.row]);
     });
   });
 });

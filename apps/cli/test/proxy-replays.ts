@@ -677,3 +677,31 @@ export const PARTIAL_REPLAYS: readonly Replay[] = [
     row: tokens(100, 3, 0, 100),
   },
 ];
+
+/**
+ * Successful (200) streams in which the server reports a failure: recorded as a stream that ended early
+ * (what the server had stated, if anything; `row` zeros: nothing).
+ */
+export const FAILING_REPLAYS: readonly Replay[] = [
+  {
+    name: 'Ollama chat, a stream that fails after its first object',
+    source: 'ollama/ollama server/routes.go streamResponse (after the first write, an error goes out as json.NewEncoder(...).Encode(gin.H{"error": e}))',
+    path: '/api/chat',
+    request: '{"model":"llama3.2","messages":[{"role":"user","content":"why is the sky blue?"}]}',
+    contentType: 'application/x-ndjson',
+    chunks: [
+      ndjson({ model: 'llama3.2', created_at: '2023-08-04T08:52:19.385406455-07:00', message: { role: 'assistant', content: 'The', images: null }, done: false }),
+      ndjson({ error: 'an error was encountered while running the model' }),
+    ],
+    row: tokens(0, 0),
+  },
+  {
+    name: 'ik_llama.cpp completion, a stream that fails after its first chunk',
+    source: 'ikawrakow/ik_llama.cpp examples/server/server.cpp (streamed result->is_error(): server_sent_event(sink, {"error": result->to_json()})) and server-common.cpp (format_error_response)',
+    path: '/completion',
+    request: '{"prompt":"Building a website can be done in 10 simple steps:","n_predict":3,"stream":true}',
+    contentType: SSE,
+    chunks: [sse(nativePartial(' First', 1)), sse({ error: { code: 500, message: 'the request exceeds the available context size', type: 'server_error' } })],
+    row: tokens(12, 1),
+  },
+];

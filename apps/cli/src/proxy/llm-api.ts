@@ -73,6 +73,7 @@ export class ResponseReader {
   #body: Buffer[] = [];
   #bodyBytes = 0;
   #unreadable = false;
+  #reportedError = false;
   /** Strip mode: a finish chunk waiting to see whether a usage-only chunk follows. */
   #held: { raw: Buffer; json: number; usage: boolean; placeholder: boolean } | null = null;
 
@@ -93,6 +94,11 @@ export class ResponseReader {
   /** True when the body could not be read at all (not JSON, or too large): nothing about it is known. */
   get unreadable(): boolean {
     return this.#unreadable;
+  }
+
+  /** True when a document of the body was an error object (`{"error": …}`, as Ollama and llama.cpp send mid-stream). */
+  get reportedError(): boolean {
+    return this.#reportedError;
   }
 
   /** Reads decoded response bytes. In strip mode returns the bytes to send on; otherwise the same chunk. */
@@ -130,7 +136,7 @@ export class ResponseReader {
       if (this.#body.length > 0) {
         const document = this.#parse(Buffer.concat(this.#body).toString('utf8'));
         if (document === undefined) this.#fail('its body is not JSON');
-        else this.#usage = readDocument(this.#family.usage, document, this.#usage);
+        else this.#take(document);
       }
       this.#body = [];
       return Buffer.alloc(0);
@@ -147,8 +153,13 @@ export class ResponseReader {
   #read(data: string | null): unknown {
     if (data === null || data === '' || data === '[DONE]') return undefined;
     const document = this.#parse(data);
-    if (document !== undefined) this.#usage = readDocument(this.#family.usage, document, this.#usage);
+    if (document !== undefined) this.#take(document);
     return document;
+  }
+
+  #take(document: unknown): void {
+    if (isObject(document) && 'error' in document && document.error) this.#reportedError = true;
+    this.#usage = readDocument(this.#family.usage, document, this.#usage);
   }
 
   #parse(text: string): unknown {

@@ -125,7 +125,9 @@ export function createRecordingProxy(options: RecordingProxyOptions): RecordingP
     if (outcome.status >= 400) return 'upstream_error';
     const reader = outcome.reader;
     if (!reader || reader.unreadable) return 'unreadable';
-    if (outcome.end !== 'complete') return hasTokens(reader.usage) ? reader.usage : 'ended_early';
+    // Ended early, or a 200 whose stream reported a failure (Ollama and llama.cpp do that mid-stream):
+    // what the server had stated, if anything.
+    if (outcome.end !== 'complete' || reader.reportedError) return hasTokens(reader.usage) ? reader.usage : reader.reportedError ? 'upstream_error' : 'ended_early';
     if (reader.usage) return reader.usage;
     if (!countless.has(path)) {
       countless.add(path);
