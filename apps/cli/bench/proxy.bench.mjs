@@ -1,11 +1,11 @@
 // Benchmark of the recording proxy: requests per second and time to first byte, through the proxy
-// (recording into a real SQLite monitor) against direct to the same fake upstream, all on 127.0.0.1.
-// The fake upstream and the proxy each run in a worker thread of their own; the load generator runs in
-// the main thread. Run with `pnpm --filter @llm-monitor/cli bench` after `pnpm build`. Prints
-// `name: value unit` lines.
+// (recording into a real SQLite monitor) against direct to the same fake upstream, all on 127.0.0.1,
+// in the same run. The fake upstream and the proxy each run in a worker thread of their own; the load
+// generator runs in the main thread. Run with `npm run bench:proxy` at the top (builds first), or
+// `pnpm --filter @llm-monitor/cli bench` after `pnpm build`. Prints `name: value unit` lines.
 //
 // Environment: BENCH_REQUESTS (default 3000 per throughput run), BENCH_CONCURRENCY (32),
-// BENCH_TTFB_SAMPLES (500).
+// BENCH_TTFB_SAMPLES (500), BENCH_STREAMS (200 concurrent streams).
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ import { createRecordingProxy } from '../dist/index.js';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const TTFB_SAMPLES = Number(process.env.BENCH_TTFB_SAMPLES ?? 500);
+const STREAMS = Number(process.env.BENCH_STREAMS ?? 200);
+const ROUNDS = 5;
 const STREAM_CHUNKS = 20;
 
 /** A minimal OpenAI-style chat completions server: a JSON answer, or STREAM_CHUNKS events and a usage chunk. */
@@ -46,7 +48,7 @@ function fakeUpstream() {
 
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(CONCURRENCY, STREAMS) });
 
 /** One POST; resolves { ttfb, total } in milliseconds once the whole body has been read. */
 function request(base, body) {
@@ -79,12 +81,40 @@ async function throughput(base, stream, count) {
   return count / ((performance.now() - start) / 1000);
 }
 
-async function ttfb(base) {
-  const samples = [];
-  for (let i = 0; i < TTFB_SAMPLES; i++) samples.push((await request(base, { model: 'bench-model', messages: [{ role: 'user', content: 'hello' }], stream: true })).ttfb);
+function percentiles(samples) {
   samples.sort((a, b) => a - b);
   const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
   return { p50: at(0.5), p99: at(0.99) };
+}
+
+const STREAM_BODY = { model: 'bench-model', messages: [{ role: 'user', content: 'hello' }], stream: true };
+
+/** Time to first byte of `count` streams sent one after another. */
+async function sequentialTtfb(base, count) {
+  const samples = [];
+  for (let i = 0; i < count; i++) samples.push((await request(base, STREAM_BODY)).ttfb);
+  return samples;
+}
+
+/** Time to first byte of `count` streams sent at once. */
+async function concurrentTtfb(base, count) {
+  return (await Promise.all(Array.from({ length: count }, () => request(base, STREAM_BODY)))).map((result) => result.ttfb);
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * `measure` direct and through the proxy in ROUNDS alternating rounds (so that load from elsewhere on
+ * the machine hits both alike); the median over rounds of each round's p50 and p99.
+ */
+async function alternate(upstream, proxied, measure) {
+  const rounds = { direct: [], proxy: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'];
+    for (const side of order) rounds[side].push(percentiles(await measure(side === 'direct' ? upstream : proxied)));
+  }
+  const summary = (side) => ({ p50: median(rounds[side].map((r) => r.p50)), p99: median(rounds[side].map((r) => r.p99)) });
+  return { direct: summary('direct'), proxy: summary('proxy') };
 }
 
 /** Worker side: serve the fake upstream, or the proxy; on 'stop', report the rows and close. */
@@ -134,6 +164,8 @@ async function main() {
   const proxied = proxyWorker.url;
 
   const line = (name, value, unit) => console.log(`${name}: ${value.toFixed(unit === 'ms' ? 3 : 0)} ${unit}`);
+  const ratio = (name, value) => console.log(`${name}: ${value.toFixed(2)}x`);
+  console.log(`# ${REQUESTS} requests ${CONCURRENCY} at a time per throughput run; time to first byte: median over ${ROUNDS} alternating rounds of ${TTFB_SAMPLES / ROUNDS} sequential streams, and of ${STREAMS} concurrent streams`);
   try {
     // Warm up both paths (JIT, sockets, the model's tables).
     await throughput(upstream, true, 200);
@@ -145,15 +177,18 @@ async function main() {
       const through = await throughput(proxied, stream, REQUESTS);
       line(`direct_${kind}_rps`, direct, 'req/s');
       line(`proxy_${kind}_rps`, through, 'req/s');
+      ratio(`proxy_vs_direct_${kind}_rps`, through / direct);
     }
-    const direct = await ttfb(upstream);
-    const through = await ttfb(proxied);
-    line('direct_ttfb_p50', direct.p50, 'ms');
-    line('direct_ttfb_p99', direct.p99, 'ms');
-    line('proxy_ttfb_p50', through.p50, 'ms');
-    line('proxy_ttfb_p99', through.p99, 'ms');
-    line('added_ttfb_p50', through.p50 - direct.p50, 'ms');
-    line('added_ttfb_p99', through.p99 - direct.p99, 'ms');
+    const report = (prefix, { direct, proxy }) => {
+      line(`direct_${prefix}ttfb_p50`, direct.p50, 'ms');
+      line(`direct_${prefix}ttfb_p99`, direct.p99, 'ms');
+      line(`proxy_${prefix}ttfb_p50`, proxy.p50, 'ms');
+      line(`proxy_${prefix}ttfb_p99`, proxy.p99, 'ms');
+      line(`added_${prefix}ttfb_p50`, proxy.p50 - direct.p50, 'ms');
+      line(`added_${prefix}ttfb_p99`, proxy.p99 - direct.p99, 'ms');
+    };
+    report('', await alternate(upstream, proxied, (base) => sequentialTtfb(base, TTFB_SAMPLES / ROUNDS)));
+    report(`${STREAMS}_streams_`, await alternate(upstream, proxied, (base) => concurrentTtfb(base, STREAMS)));
   } finally {
     agent.destroy();
     const rows = new Promise((resolve) => proxyWorker.worker.once('message', ({ rows }) => resolve(rows)));
@@ -161,8 +196,8 @@ async function main() {
     upstreamWorker.worker.postMessage('stop');
     const recorded = await rows;
     line('rows_recorded', recorded, 'rows');
-    // The proxied warm-up, both throughput runs and the TTFB samples.
-    const expected = 200 + 2 * REQUESTS + TTFB_SAMPLES;
+    // The proxied warm-up, both throughput runs, the TTFB samples and the concurrent streams.
+    const expected = 200 + 2 * REQUESTS + TTFB_SAMPLES + ROUNDS * STREAMS;
     if (recorded !== expected) {
       console.error(`expected ${expected} recorded rows, found ${recorded}`);
       process.exitCode = 1;

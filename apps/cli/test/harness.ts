@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Monitor, isMonitorError } from '@llm-monitor/core';
 import { openMonitor } from '@llm-monitor/driver-node';
-import { type RecordingProxy, type RecordingProxyOptions, createRecordingProxy } from '../src/index.js';
+import { type ProxyMonitor, type RecordingProxy, type RecordingProxyOptions, createRecordingProxy } from '../src/index.js';
 import type { ReceivedRequest } from './fake-upstream.js';
 
 export interface ProxyUnderTest {
@@ -85,3 +85,15 @@ export async function rowsOf(monitor: Monitor, model: string) {
 let counter = 0;
 /** A model name no other test uses, so each test reads only its own rows. */
 export const uniqueModel = (label: string) => `${label}-${++counter}`;
+
+/** `monitor` as the proxy writes to it, with some of the five recording methods replaced (to count or fail writes). */
+export function monitorWith(monitor: Monitor, replaced: Partial<ProxyMonitor>): ProxyMonitor {
+  return {
+    addModelRequest: (name, request) => monitor.addModelRequest(name, request),
+    addModelRuntimeStart: (name, time) => monitor.addModelRuntimeStart(name, time),
+    updateModelRuntimeEnd: (name, time, runId) => monitor.updateModelRuntimeEnd(name, time, runId),
+    addProgramRuntimeStart: (time) => monitor.addProgramRuntimeStart(time),
+    updateProgramRuntimeEnd: (time, runId) => monitor.updateProgramRuntimeEnd(time, runId),
+    ...replaced,
+  };
+}

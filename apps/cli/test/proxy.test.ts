@@ -227,10 +227,10 @@ describe('everything else passes through unrecorded', () => {
     expect(proxy.logs.some((line) => line.includes('not JSON'))).toBe(true);
   });
 
-  it('a response with zero tokens is not recorded', async () => {
+  it('a successful response that reports zero tokens is one row of zeros: the request counts', async () => {
     const body = { model: uniqueModel('zero'), messages: [], max_tokens: 0 };
     const { rows } = await through('/v1/chat/completions', body);
-    expect(rows).toEqual([]);
+    expect(rows).toEqual([tokens(0, 0)]);
   });
 });
 

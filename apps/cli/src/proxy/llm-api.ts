@@ -1,122 +1,114 @@
-import { SseSplitter } from './sse.js';
-import { type TokenUsage, UsageCollector } from './usage.js';
-
-/**
- * The POST paths whose responses are recorded (after the mount path, trailing slash ignored). Every other
- * request is forwarded without being looked at.
- */
-export const RECORDED_PATHS: readonly string[] = [
-  '/v1/chat/completions',
-  '/v1/completions',
-  '/v1/embeddings',
-  '/v1/responses',
-  '/v1/messages',
-  '/v1/rerank',
-  '/v1/reranking',
-  '/rerank',
-];
-
-/** Endpoints whose streams report usage only when asked with `stream_options.include_usage`. */
-const INCLUDE_USAGE_PATHS = new Set(['/v1/chat/completions', '/v1/completions']);
-
-const recorded = new Set(RECORDED_PATHS);
-
-/** The recorded path a request URL names, or null when it is not recorded. */
-export function recordedPath(method: string | undefined, url: string): string | null {
-  if (method !== 'POST') return null;
-  let path = url;
-  const query = path.indexOf('?');
-  if (query !== -1) path = path.slice(0, query);
-  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  return recorded.has(path) ? path : null;
-}
+import type { ApiFamily } from './apis.js';
+import { NdjsonSplitter, SseSplitter } from './framing.js';
+import { objectMembers, skipSpace, splice, withIncludeUsage, withoutMember } from './json-edit.js';
+import { type TokenUsage, isObject, readDocument } from './usage.js';
 
 export interface InspectedRequest {
   /** The body's `model`, or null. */
   model: string | null;
-  /** The body asks for a stream (`"stream": true`). */
+  /** The request asks for a stream (`"stream": true`, or no `"stream": false` where the API streams by default). */
   stream: boolean;
-  /** The body to forward: the client's bytes, or with `stream_options.include_usage` added. */
+  /** The body to forward: the client's bytes, or with `stream_options.include_usage` set. */
   body: Buffer;
-  /** True when the proxy asked for usage the client did not ask for, so the extra usage chunk must go. */
+  /** True when the proxy asked for usage the client did not ask for, so what that adds must leave the stream. */
   stripUsage: boolean;
 }
 
 /**
- * Reads a recorded request's JSON body for its `model`, and for streamed chat and text completions asks
- * the upstream for a final usage chunk when the client did not. The body is left byte for byte as the
- * client sent it otherwise; when `stream_options` is absent the field is inserted after the opening brace,
- * so nothing else changes either.
+ * Reads a recorded request's JSON body for its `model` and whether it streams, and for APIs whose
+ * streams report usage only when asked, asks (`stream_options.include_usage: true`) when the client did
+ * not. The body is edited as bytes (see `json-edit.ts`), never re-serialised.
  */
-export function inspectRequest(path: string, body: Buffer): InspectedRequest {
-  let json: unknown;
+export function inspectRequest(family: ApiFamily, body: Buffer): InspectedRequest {
+  let request: unknown;
   try {
-    json = JSON.parse(body.toString('utf8'));
+    request = JSON.parse(body.toString('utf8'));
   } catch {
-    return { model: null, stream: false, body, stripUsage: false };
+    return { model: null, stream: family.streamsByDefault, body, stripUsage: false };
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { model: null, stream: false, body, stripUsage: false };
-  const request = json as Record<string, unknown>;
+  if (!isObject(request)) return { model: null, stream: false, body, stripUsage: false };
   const model = typeof request.model === 'string' && request.model !== '' ? request.model : null;
-  const stream = request.stream === true;
-  if (!INCLUDE_USAGE_PATHS.has(path) || !stream) return { model, stream, body, stripUsage: false };
+  const stream = request.stream === true || (family.streamsByDefault && request.stream !== false);
   const options = request.stream_options;
-  if (typeof options === 'object' && options !== null && (options as Record<string, unknown>).include_usage === true)
-    return { model, stream, body, stripUsage: false };
-  if (options === undefined) {
-    const text = body.toString('utf8');
-    const brace = text.indexOf('{');
-    const rest = text.slice(brace + 1);
-    const separator = /^\s*}/.test(rest) ? '' : ',';
-    const injected = `${text.slice(0, brace + 1)}"stream_options":{"include_usage":true}${separator}${rest}`;
-    return { model, stream, body: Buffer.from(injected, 'utf8'), stripUsage: true };
-  }
-  const merged = { ...request, stream_options: { ...(typeof options === 'object' && options !== null ? options : {}), include_usage: true } };
-  return { model, stream, body: Buffer.from(JSON.stringify(merged), 'utf8'), stripUsage: true };
+  if (!family.asksForUsage || !stream || (isObject(options) && options.include_usage === true)) return { model, stream, body, stripUsage: false };
+  const edited = withIncludeUsage(body);
+  return edited ? { model, stream, body: edited, stripUsage: true } : { model, stream, body, stripUsage: false };
 }
 
-/** `"usage": null` as a member of a compact or pretty JSON object, with the comma that joins it. */
-const NULL_USAGE_MEMBER = [/,\s*"usage"\s*:\s*null(?=\s*[,}])/, /"usage"\s*:\s*null\s*,\s*/];
+/** How a response body is cut into JSON documents. */
+export type Framing = 'json' | 'sse' | 'ndjson';
 
-type Chunk = Record<string, unknown>;
+/** The framing of a response, from its content type, else from the request and the API. */
+export function framingOf(contentType: string, family: ApiFamily, stream: boolean): Framing {
+  const type = contentType.toLowerCase();
+  if (type.includes('text/event-stream')) return 'sse';
+  if (type.includes('ndjson') || type.includes('jsonl')) return 'ndjson';
+  if (type.includes('json') || !stream) return 'json';
+  return family.framing;
+}
 
 /**
- * Reads a recorded response as it streams by, for its token usage: a server-sent event stream event by
- * event, anything else as one JSON document at the end (kept up to `maxBodyBytes`).
+ * Reads a recorded response as it streams by, for its token usage: an event stream event by event,
+ * NDJSON line by line, anything else as one JSON document at the end (kept up to `maxBodyBytes`).
  *
- * In strip mode it also rewrites an event stream into what the upstream would have sent without
- * `include_usage`: the usage-only chunk (`choices: []`) goes, `"usage": null` goes from the other
- * chunks, and llama.cpp's `timings`, which it attaches to the last chunk it sends, move back onto the
- * finish chunk. For that a chunk with a `finish_reason` waits for the next event (it carries no text, so
- * no token is delayed). Every other event is passed on as soon as it is complete.
+ * In strip mode (the proxy asked for usage the client did not) it also rewrites an event stream into
+ * what the upstream sends without `include_usage`, and changes nothing else: the usage-only chunk
+ * (`choices: []`) goes, and so does the `usage` member of the other chunks, whatever its value (OpenAI's
+ * `null`, Ollama's zeros, vLLM's continuous usage); llama.cpp's `timings`, which it puts on whichever
+ * chunk comes last, go back onto the finish chunk. The finish chunk keeps a real usage when no
+ * usage-only chunk follows it: that server sends it unasked (llama.cpp before 2025). For that a chunk
+ * with a `finish_reason` waits for the next event (it carries no text, so no token is delayed). Every
+ * other event is passed on as soon as it is complete, byte for byte.
  *
  * Never throws: what it cannot parse is passed on as it came and yields no usage.
  */
 export class ResponseReader {
-  readonly #collector = new UsageCollector();
+  readonly #family: ApiFamily;
   readonly #sse: SseSplitter | null;
+  readonly #ndjson: NdjsonSplitter | null;
   readonly #strip: boolean;
   readonly #maxBodyBytes: number;
   readonly #log: (message: string) => void;
+  #usage: TokenUsage | null = null;
   #body: Buffer[] = [];
   #bodyBytes = 0;
-  #failed = false;
+  #unreadable = false;
+  #reportedError = false;
   /** Strip mode: a finish chunk waiting to see whether a usage-only chunk follows. */
-  #held: { raw: Buffer; chunk: Chunk } | null = null;
+  #held: { raw: Buffer; json: number; usage: boolean; placeholder: boolean } | null = null;
 
-  constructor(options: { sse: boolean; strip: boolean; maxBodyBytes: number; log: (message: string) => void }) {
-    this.#sse = options.sse ? new SseSplitter() : null;
-    this.#strip = options.sse && options.strip;
+  constructor(options: { family: ApiFamily; framing: Framing; strip: boolean; maxBodyBytes: number; log: (message: string) => void }) {
+    this.#family = options.family;
+    this.#sse = options.framing === 'sse' ? new SseSplitter() : null;
+    this.#ndjson = options.framing === 'ndjson' ? new NdjsonSplitter() : null;
+    this.#strip = !!this.#sse && options.strip;
     this.#maxBodyBytes = options.maxBodyBytes;
     this.#log = options.log;
   }
 
+  /** The usage read so far (the last reading with counts), or null. */
   get usage(): TokenUsage | null {
-    return this.#failed ? null : this.#collector.usage;
+    return this.#usage;
+  }
+
+  /** True when the body could not be read at all (not JSON, or too large): nothing about it is known. */
+  get unreadable(): boolean {
+    return this.#unreadable;
+  }
+
+  /** True when a document of the body was an error object (`{"error": …}`, as Ollama and llama.cpp send mid-stream). */
+  get reportedError(): boolean {
+    return this.#reportedError;
   }
 
   /** Reads decoded response bytes. In strip mode returns the bytes to send on; otherwise the same chunk. */
   write(chunk: Buffer): Buffer {
+    if (this.#unreadable) return chunk;
+    if (this.#ndjson) {
+      for (const line of this.#ndjson.push(chunk)) this.#read(line);
+      this.#checkPending(this.#ndjson.pendingBytes);
+      return chunk;
+    }
     if (!this.#sse) {
       this.#keep(chunk);
       return chunk;
@@ -124,18 +116,27 @@ export class ResponseReader {
     const events = this.#sse.push(chunk);
     if (!this.#strip) {
       for (const event of events) this.#read(event.data);
+      this.#checkPending(this.#sse.pendingBytes);
       return chunk;
     }
-    return Buffer.concat(events.map((event) => this.#stripEvent(event.data, event.raw)));
+    const out = Buffer.concat(events.map((event) => this.#stripEvent(event.data, event.raw)));
+    // An event this large is not a chunk of an LLM stream: give up rewriting and pass everything on.
+    if (this.#sse.pendingBytes > this.#maxBodyBytes) return Buffer.concat([out, this.#release(), this.#giveUp()]);
+    return out;
   }
 
   /** The response ended: reads what is left. In strip mode returns the last bytes to send. */
   end(): Buffer {
+    if (this.#unreadable) return Buffer.alloc(0);
+    if (this.#ndjson) {
+      for (const line of this.#ndjson.end()) this.#read(line);
+      return Buffer.alloc(0);
+    }
     if (!this.#sse) {
-      if (this.#body.length > 0 && !this.#failed) {
-        const json = this.#parse(Buffer.concat(this.#body).toString('utf8'));
-        if (json === undefined) this.#log('could not read the usage of a response: its body is not JSON');
-        else this.#collector.add(json);
+      if (this.#body.length > 0) {
+        const document = this.#parse(Buffer.concat(this.#body).toString('utf8'));
+        if (document === undefined) this.#fail('its body is not JSON');
+        else this.#take(document);
       }
       this.#body = [];
       return Buffer.alloc(0);
@@ -151,9 +152,14 @@ export class ResponseReader {
 
   #read(data: string | null): unknown {
     if (data === null || data === '' || data === '[DONE]') return undefined;
-    const json = this.#parse(data);
-    if (json !== undefined) this.#collector.add(json);
-    return json;
+    const document = this.#parse(data);
+    if (document !== undefined) this.#take(document);
+    return document;
+  }
+
+  #take(document: unknown): void {
+    if (isObject(document) && 'error' in document && document.error) this.#reportedError = true;
+    this.#usage = readDocument(this.#family.usage, document, this.#usage);
   }
 
   #parse(text: string): unknown {
@@ -164,121 +170,98 @@ export class ResponseReader {
     }
   }
 
+  #fail(why: string): void {
+    this.#unreadable = true;
+    this.#usage = null;
+    this.#body = [];
+    this.#log(`could not read the usage of a response on a ${this.#family.id} path: ${why}`);
+  }
+
+  #checkPending(bytes: number): void {
+    if (bytes > this.#maxBodyBytes) this.#fail(`one streamed event is larger than ${this.#maxBodyBytes} bytes`);
+  }
+
+  /** Strip mode gave up: the bytes still held by the splitter, to send on as they came. */
+  #giveUp(): Buffer {
+    const rest = this.#sse!.end().map((event) => event.raw);
+    this.#fail(`one streamed event is larger than ${this.#maxBodyBytes} bytes`);
+    return Buffer.concat(rest);
+  }
+
   /** Reads one event in strip mode; returns the bytes to send now. */
   #stripEvent(data: string | null, raw: Buffer): Buffer {
-    const json = this.#read(data);
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) return Buffer.concat([this.#release(), raw]);
-    const chunk = json as Chunk;
-    if (typeof chunk.usage === 'object' && chunk.usage !== null && Array.isArray(chunk.choices) && chunk.choices.length === 0) {
+    const chunk = this.#read(data);
+    const json = isObject(chunk) ? jsonSpan(raw) : null;
+    if (!isObject(chunk) || !json) return Buffer.concat([this.#release(), raw]);
+    const hasUsage = 'usage' in chunk;
+    if (hasUsage && Array.isArray(chunk.choices) && chunk.choices.length === 0) {
+      // The usage-only chunk: the server honours include_usage, so a usage on the finish chunk came of it too.
       const held = this.#held;
       this.#held = null;
       if (!held) return Buffer.alloc(0);
-      return (chunk.timings !== undefined && withTimings(held, raw)) || held.raw;
-    }
-    let out = raw;
-    let shown = chunk;
-    if ('usage' in chunk && chunk.usage === null) {
-      const { usage: _, ...rest } = chunk;
-      const edited = withoutNullUsage(raw, rest);
-      if (edited) [out, shown] = [edited, rest];
+      const finish = held.usage ? (withoutMember(held.raw, held.json, 'usage') ?? held.raw) : held.raw;
+      return (chunk.timings !== undefined && withTimingsOf(finish, raw, json)) || finish;
     }
     const released = this.#release();
-    const finished = Array.isArray(chunk.choices) && chunk.choices.some((choice) => typeof choice === 'object' && choice !== null && (choice as Chunk).finish_reason != null);
-    if (!finished) return released.length > 0 ? Buffer.concat([released, out]) : out;
-    this.#held = { raw: out, chunk: shown };
-    return released;
+    const finished = Array.isArray(chunk.choices) && chunk.choices.some((choice) => isObject(choice) && choice.finish_reason != null);
+    if (finished) {
+      this.#held = { raw, json: json.start, usage: hasUsage, placeholder: hasUsage && isPlaceholder(chunk.usage) };
+      return released;
+    }
+    const out = hasUsage ? (withoutMember(raw, json.start, 'usage') ?? raw) : raw;
+    return released.length > 0 ? Buffer.concat([released, out]) : out;
   }
 
+  /**
+   * Sends the held finish chunk on when no usage-only chunk follows it: the server ignores
+   * include_usage (llama.cpp before 2025 put real usage on the finish chunk whether asked or not), so
+   * only a placeholder usage (null, zeros) came of asking.
+   */
   #release(): Buffer {
     const held = this.#held;
     this.#held = null;
-    return held ? held.raw : Buffer.alloc(0);
+    if (!held) return Buffer.alloc(0);
+    return held.placeholder ? (withoutMember(held.raw, held.json, 'usage') ?? held.raw) : held.raw;
   }
 
   #keep(chunk: Buffer): void {
-    if (this.#failed) return;
     this.#bodyBytes += chunk.length;
-    if (this.#bodyBytes > this.#maxBodyBytes) {
-      this.#failed = true;
-      this.#body = [];
-      this.#log(`a response is larger than ${this.#maxBodyBytes} bytes; its usage is not read`);
-      return;
-    }
+    if (this.#bodyBytes > this.#maxBodyBytes) return this.#fail(`it is larger than ${this.#maxBodyBytes} bytes`);
     this.#body.push(chunk);
   }
 }
 
-/** The JSON text of an event's data lines. */
-function dataOf(text: string): string {
-  return text
-    .split(/\r\n|\r|\n/)
-    .filter((line) => line.startsWith('data:'))
-    .map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
-    .join('\n');
+/** A usage the server puts on chunks only because it was asked: null, empty, or all zeros (Ollama). */
+function isPlaceholder(usage: unknown): boolean {
+  if (!isObject(usage)) return true;
+  return Object.values(usage).every((value) => value === 0 || value === null || (isObject(value) && isPlaceholder(value)));
 }
 
-/** Whether `text`'s data is exactly `expected` as JSON. */
-function dataEquals(text: string, expected: unknown): boolean {
-  try {
-    return JSON.stringify(JSON.parse(dataOf(text))) === JSON.stringify(expected);
-  } catch {
-    return false;
+/** Where the JSON object of an event with one `data:` line lies in its bytes; null for any other event. */
+function jsonSpan(raw: Buffer): { start: number } | null {
+  let data: number | null = null;
+  for (let line = 0; line < raw.length; ) {
+    let end = line;
+    while (end < raw.length && raw[end] !== 0x0a && raw[end] !== 0x0d) end++;
+    if (raw.subarray(line, line + 5).toString('latin1') === 'data:') {
+      if (data !== null) return null;
+      data = skipSpace(raw, line + 5);
+    }
+    line = end + (raw[end] === 0x0d && raw[end + 1] === 0x0a ? 2 : 1);
   }
-}
-
-/**
- * The event with its chunk's `"usage": null` member cut out of the text, so every other byte stays as
- * the upstream wrote it; null when the cut does not give back exactly `expected`.
- */
-function withoutNullUsage(raw: Buffer, expected: Chunk): Buffer | null {
-  const text = raw.toString('utf8');
-  for (const pattern of NULL_USAGE_MEMBER) {
-    const match = pattern.exec(text);
-    if (!match) continue;
-    const edited = text.slice(0, match.index) + text.slice(match.index + match[0].length);
-    if (dataEquals(edited, expected)) return Buffer.from(edited, 'utf8');
-  }
-  return null;
+  return data !== null && raw[data] === 0x7b ? { start: data } : null;
 }
 
 /**
- * The held finish chunk with the `"timings"` member of the usage chunk `usageRaw` appended, copied as
- * text; null when that does not give back exactly the finish chunk plus the timings.
+ * The held finish chunk with the `timings` member of the usage-only chunk appended, as llama.cpp would
+ * have sent it without `include_usage`; null when either cannot be cut.
  */
-function withTimings(held: { raw: Buffer; chunk: Chunk }, usageRaw: Buffer): Buffer | null {
-  const usageText = usageRaw.toString('utf8');
-  const member = /"timings"\s*:\s*/.exec(usageText);
-  if (!member) return null;
-  const start = member.index + member[0].length;
-  const end = jsonValueEnd(usageText, start);
-  if (end === -1) return null;
-  const heldText = held.raw.toString('utf8');
-  const close = heldText.lastIndexOf('}');
-  if (close === -1) return null;
-  const timings = usageText.slice(start, end);
-  const edited = `${heldText.slice(0, close)},"timings":${timings}${heldText.slice(close)}`;
-  try {
-    return dataEquals(edited, { ...held.chunk, timings: JSON.parse(timings) as unknown }) ? Buffer.from(edited, 'utf8') : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Where the JSON object or array starting at `start` ends (exclusive), or -1. */
-function jsonValueEnd(text: string, start: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
-      depth--;
-      if (depth === 0) return i + 1;
-    } else if (depth === 0) return -1;
-  }
-  return -1;
+function withTimingsOf(held: Buffer, usageRaw: Buffer, usageJson: { start: number }): Buffer | null {
+  const timings = objectMembers(usageRaw, usageJson.start)?.find((member) => member.key === 'timings');
+  const heldJson = jsonSpan(held);
+  const heldMembers = heldJson ? objectMembers(held, heldJson.start) : null;
+  if (!timings || !heldJson || !heldMembers) return null;
+  const close = held.indexOf(0x7d, heldMembers.length > 0 ? heldMembers.at(-1)!.valueEnd : heldJson.start);
+  const value = usageRaw.subarray(timings.valueStart, timings.valueEnd).toString('utf8');
+  return splice(held, close, close, `${heldMembers.length > 0 ? ',' : ''}"timings":${value}`);
 }

@@ -22,6 +22,11 @@ export class SseSplitter {
   #lineStart = 0;
   #scanned = 0;
 
+  /** Bytes of the event not complete yet. */
+  get pendingBytes(): number {
+    return this.#pending.length;
+  }
+
   /** Feeds bytes; returns the events they completed. */
   push(chunk: Buffer): SseEvent[] {
     this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
@@ -75,4 +80,38 @@ function parseEvent(raw: Buffer): SseEvent {
     else if (field === 'event') event = value;
   }
   return { raw, event, data };
+}
+
+/**
+ * Cuts a byte stream into newline-delimited JSON lines (Ollama's `application/x-ndjson`): each line
+ * without its line break (LF, or CRLF). Blank lines are skipped.
+ */
+export class NdjsonSplitter {
+  #pending: Buffer = Buffer.alloc(0);
+
+  /** Bytes of the line not complete yet. */
+  get pendingBytes(): number {
+    return this.#pending.length;
+  }
+
+  /** Feeds bytes; returns the lines they completed. */
+  push(chunk: Buffer): string[] {
+    const bytes = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    const lines: string[] = [];
+    let start = 0;
+    for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, start)) {
+      const line = bytes.subarray(start, i > start && bytes[i - 1] === CR ? i - 1 : i);
+      if (line.length > 0) lines.push(line.toString('utf8'));
+      start = i + 1;
+    }
+    this.#pending = bytes.subarray(start);
+    return lines;
+  }
+
+  /** Ends the stream: an unterminated last line is returned. */
+  end(): string[] {
+    const rest = this.#pending.toString('utf8').trim();
+    this.#pending = Buffer.alloc(0);
+    return rest === '' ? [] : [rest];
+  }
 }
