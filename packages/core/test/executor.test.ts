@@ -224,17 +224,28 @@ describe('Executor on a server that goes away', () => {
     expect(always.released.every((line) => !line.includes('discarded'))).toBe(true);
   });
 
-  it('retries reads and connection attempts while the server is away, then fails with UNAVAILABLE saying for how long', async () => {
-    let refusals = 2;
+  it('retries reads and connection attempts while a server that answered before is away, then fails with UNAVAILABLE saying for how long', async () => {
+    let refusals = 0;
     const refusing = scriptedPostgres();
     const acquire = refusing.driver.acquireConnection.bind(refusing.driver);
     refusing.driver.acquireConnection = async () => {
       if (refusals-- > 0) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
       return acquire();
     };
-    expect(await new Executor(refusing.driver).read(async (s) => (await s.query('SELECT 1')).length)).toBe(0);
+    const executor = new Executor(refusing.driver);
+    expect(await executor.read(async (s) => (await s.query('SELECT 1')).length)).toBe(0);
+    refusals = 2; // the server restarts
+    expect(await executor.read(async (s) => (await s.query('SELECT 2')).length)).toBe(0);
+    expect(refusals).toBe(-1);
 
-    const down = scriptedPostgres({ fail: () => terminated() });
+    // a server that never answered is a wrong address or a server not started: said at once
+    refusals = 1;
+    const fresh = new Executor(refusing.driver);
+    const refused = await fresh.read((s) => s.query('SELECT 3')).catch((e) => e);
+    expect(isMonitorError(refused, 'UNAVAILABLE')).toBe(true);
+    expect(refused.message).toBe('Could not open a database connection: connect ECONNREFUSED 127.0.0.1:5432');
+
+    const down = scriptedPostgres({ fail: (sql) => (sql === 'SELECT 1' ? terminated() : undefined) });
     const error = await new Executor(down.driver, { busyTimeoutMs: 100 }).read((s) => s.query('SELECT 1')).catch((e) => e);
     expect(isMonitorError(error, 'UNAVAILABLE')).toBe(true);
     expect(error.message).toMatch(/could not be reached for \d+ ms .*nothing of this call was written.*administrator command/);

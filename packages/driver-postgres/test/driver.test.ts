@@ -198,14 +198,11 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: the node-postgres driver`, () => 
     }
   });
 
-  it('fails with UNAVAILABLE, after trying for busyTimeoutMs, when no server answers', async () => {
-    const started = Date.now();
-    const error = await Monitor.open(createPostgresDriver('postgres://postgres@127.0.0.1:1/test', { connectionTimeoutMillis: 2000 }), { busyTimeoutMs: 300 }).catch(
-      (x) => x,
-    );
+  it('fails at once with UNAVAILABLE when no server answers at open (a wrong address is not waited for)', async () => {
+    const error = await Monitor.open(createPostgresDriver('postgres://postgres@127.0.0.1:1/test', { connectionTimeoutMillis: 2000 })).catch((x) => x);
     expect(isMonitorError(error, 'UNAVAILABLE')).toBe(true);
-    expect(error.message).toMatch(/could not be reached for \d+ ms.*Could not open a database connection.*ECONNREFUSED/);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    // the first refusal, not the retry loop's verdict ("could not be reached for … ms")
+    expect(error.message).toMatch(/^Could not open a database connection: connect ECONNREFUSED/);
   });
 
   it('fails at once, without retrying, when the server refuses the login', async () => {

@@ -12,8 +12,8 @@ export interface Session {
 
 export interface ExecutorOptions {
   /**
-   * How long one call keeps retrying while another writer holds the database lock, or while the
-   * database server cannot be reached (a lost connection). Default 10 000 ms.
+   * How long one call keeps retrying while another writer holds the database lock, or while a
+   * database server that answered before cannot be reached (a restart, a failover). Default 10 000 ms.
    */
   busyTimeoutMs?: number;
 }
@@ -93,6 +93,8 @@ const STATEMENT_TEXTS = 1000;
  *
  * Retries: a call that fails because the database is busy (`BUSY`) or because its connection broke
  * (`UNAVAILABLE`) runs again, as a whole and on another connection, until `busyTimeoutMs` has passed.
+ * A server that cannot be reached before any connection ever succeeded (a wrong address, say) fails
+ * at once: only a server that went away is waited for.
  * A write transaction is only run again when it certainly did not commit: when the connection broke
  * while its COMMIT was in flight, the Executor asks the server whether that transaction committed
  * (`Dialect.commitOutcome`) and returns, runs it again, or fails with `COMMIT_UNKNOWN` when the
@@ -112,6 +114,8 @@ export class Executor {
   readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Whether a connection was ever acquired: until then a server that cannot be reached is a setup error, not retried. */
+  #reached = false;
 
   constructor(driver: Driver, options: ExecutorOptions = {}) {
     this.#driver = driver;
@@ -273,7 +277,7 @@ export class Executor {
         return await attempt();
       } catch (error) {
         if (error === REDO) continue;
-        if (!isRetryable(error)) throw error;
+        if (!isRetryable(error) || (isMonitorError(error, 'UNAVAILABLE') && !this.#reached)) throw error;
         const mapped = error as MonitorError;
         if (Date.now() >= deadline) throw this.#gaveUp(mapped, Date.now() - started);
         await sleep(Math.min(backoffMs(mapped, n++), Math.max(0, deadline - Date.now())));
@@ -370,6 +374,7 @@ export class Executor {
     let connection: DatabaseConnection;
     try {
       connection = await this.#driver.acquireConnection();
+      this.#reached = true;
     } catch (error) {
       throw this.mapError(error, 'Could not open a database connection');
     }
@@ -426,6 +431,7 @@ export class Executor {
 
   /** Core's SQL in the engine's placeholder style, converted once per text (least recently used dropped first). */
   #text(sql: string): StatementText {
+    if (!this.dialect.numberParameters && !this.dialect.multiRowInsert) return { text: sql, insert: null };
     let text = this.#texts.get(sql);
     if (text) {
       this.#texts.delete(sql);
