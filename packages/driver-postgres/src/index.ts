@@ -29,6 +29,8 @@ export interface PgPoolClient {
 export interface PgPool {
   connect(): Promise<PgPoolClient>;
   end(): Promise<void>;
+  /** node-postgres' pool emits 'connect' with each new client: the driver watches it for errors from then on. */
+  on?(event: 'connect', listener: (client: PgPoolClient) => void): unknown;
 }
 
 interface PgResult {
@@ -112,18 +114,10 @@ const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 class PostgresConnection implements DatabaseConnection {
   readonly client: PgPoolClient;
   readonly #types: PgTypeParsers;
-  /** The client reported an error event (its server went away): it must not go back to the pool. */
-  lost = false;
 
   constructor(client: PgPoolClient, types: PgTypeParsers) {
     this.client = client;
     this.#types = types;
-    // node-postgres emits 'error' on a client whose backend ended between queries (pg_terminate_backend,
-    // a restart, a failover); the pool listens only while the client is idle in it, so while it is
-    // ours, an unheard event would end the process. The next query on it fails and core retries.
-    client.on('error', () => {
-      this.lost = true;
-    });
   }
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
@@ -193,15 +187,29 @@ export function createPostgresDriver(connectionStringOrPool: string | PgPool, op
   const pool = owned ? createPool(connectionStringOrPool, options) : connectionStringOrPool;
   const types = typeParsers(loadPg().types);
   const connections = new WeakMap<PgPoolClient, PostgresConnection>();
+  // node-postgres emits 'error' on a client whose backend ended between queries (pg_terminate_backend, a
+  // restart, a failover). The pool listens only while the client is idle in it; while the client is
+  // checked out, an unheard 'error' would end the process. So every client gets a listener as soon as
+  // the pool connects it (the error can arrive in the same packet as the end of the handshake), and a
+  // client that reported one is destroyed on release; its next query fails and core retries elsewhere.
+  const watched = new WeakSet<PgPoolClient>();
+  const lost = new WeakSet<PgPoolClient>();
+  const watch = (client: PgPoolClient) => {
+    if (watched.has(client)) return;
+    watched.add(client);
+    client.on('error', () => lost.add(client));
+  };
+  pool.on?.('connect', watch);
   const acquire = async () => {
     const client = await pool.connect();
+    watch(client);
     let connection = connections.get(client);
     if (!connection) connections.set(client, (connection = new PostgresConnection(client, types)));
     return connection;
   };
-  const release = ({ client, lost }: PostgresConnection, discard: boolean) => {
+  const release = ({ client }: PostgresConnection, discard: boolean) => {
     try {
-      client.release(discard || lost ? true : undefined);
+      client.release(discard || lost.has(client) ? true : undefined);
     } catch {
       // released twice: nothing to give back
     }
