@@ -69,13 +69,18 @@ export const postgresDialect: Dialect = {
   slot: (column, seconds) => `FLOOR(${column} / ${seconds})::bigint`,
   // Tables of the current schema only. Like SQLite's table_info, a PRIMARY KEY column counts as
   // nullable (PostgreSQL cannot tell a declared NOT NULL from the one the key implies), so both engines
-  // describe the same tables the same way.
+  // describe the same tables the same way. The columns and keys are looked up per table of the schema
+  // (index scans), not joined with every column of the database.
   columnsQuery: `SELECT c.relname AS table_name, a.attname AS column_name,
-      CASE WHEN a.attnotnull AND NOT EXISTS (
-        SELECT 1 FROM pg_catalog.pg_index AS i WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)
-      ) THEN 1 ELSE 0 END AS not_null
+      CASE WHEN a.attnotnull AND NOT (a.attnum = ANY (COALESCE(pk.indkey::int2[], '{}'))) THEN 1 ELSE 0 END AS not_null
     FROM pg_catalog.pg_class AS c
-    JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+    CROSS JOIN LATERAL (
+      SELECT a.attname, a.attnotnull, a.attnum FROM pg_catalog.pg_attribute AS a
+      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0
+    ) AS a
+    LEFT JOIN LATERAL (
+      SELECT i.indkey FROM pg_catalog.pg_index AS i WHERE i.indrelid = c.oid AND i.indisprimary OFFSET 0
+    ) AS pk ON true
     WHERE c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema())
       AND c.relkind IN ('r', 'p')
     ORDER BY c.relname COLLATE "C", a.attnum`,
