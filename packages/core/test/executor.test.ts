@@ -251,6 +251,15 @@ describe('Executor on a server that goes away', () => {
     expect(error.message).toMatch(/could not be reached for \d+ ms .*nothing of this call was written.*administrator command/);
   });
 
+  it('rolls back when the statement after BEGIN fails (txid_current() on a read-only standby), so no connection goes back inside a transaction', async () => {
+    const standby = () => Object.assign(new Error('cannot assign TransactionIds during recovery'), { code: '25006', severity: 'ERROR' });
+    const { driver, log, released } = scriptedPostgres({ fail: (sql) => (sql === BEGIN ? standby() : undefined) });
+    const error = await new Executor(driver).write((s) => s.run('INSERT 1')).catch((e) => e);
+    expect(isMonitorError(error, 'READ_ONLY')).toBe(true);
+    expect(log).toEqual(['1:ROLLBACK']);
+    expect(released).toEqual(['1']);
+  });
+
   it('writes a group of statements in one transaction without savepoints; a failing one is rejected alone and the others are written once', async () => {
     const unique = () => Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505', severity: 'ERROR' });
     const { driver, log } = scriptedPostgres({ fail: (sql) => (sql.includes('[2]') ? unique() : undefined) });

@@ -317,7 +317,14 @@ export class Executor {
     const { beginWrite, commit, commitOutcome } = this.dialect;
     let xid: string | null = null;
     if (commitOutcome) {
-      const [row] = await session.query(commitOutcome.begin);
+      let row: Row | undefined;
+      try {
+        [row] = await session.query(commitOutcome.begin);
+      } catch (error) {
+        // BEGIN may have run while the statement after it failed: never leave the transaction open
+        await this.#end(session, connection);
+        throw error;
+      }
       xid = row?.xid === undefined || row.xid === null ? null : String(row.xid);
     } else await session.run(beginWrite);
     let value: T;
