@@ -307,9 +307,20 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
         kills += await killMine();
       }
     })();
-    const reports: Report[] = await Promise.all([...monitors.map((monitor, writer) => flood(monitor, { writer, until })), ...childReports, storm.then(() => [])]).then(
-      (all) => all.slice(0, 4) as Report[],
-    );
+    // and the analytics read through it (snapshots, retried like writes)
+    const readErrors: Record<string, number> = {};
+    let reads = 0;
+    const reader = (async () => {
+      await sleep(at - Date.now());
+      while (Date.now() < until) {
+        await monitors[0]!.summary().then(
+          () => reads++,
+          (error) => (readErrors[error?.code ?? 'THROWN'] = (readErrors[error?.code ?? 'THROWN'] ?? 0) + 1),
+        );
+      }
+    })();
+    const reports: Report[] = await Promise.all([...monitors.map((monitor, writer) => flood(monitor, { writer, until })), ...childReports]);
+    await Promise.all([storm, reader]);
     await Promise.all(monitors.map((monitor) => monitor.close()));
 
     const counts = await rowCounts(schema, [SHARED_MODEL, ...writers.map(ownModel)]);
@@ -342,6 +353,7 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
         `kill storm (${STORM_MS} ms, a kill round every 150 ms, 2 processes + 2 in-process writers): ${kills} backends terminated`,
         `calls ${calls}, rows acknowledged ${acknowledged}, acknowledged rows found once ${foundAcknowledged}, rows in the tables ${rowsFound} (of them from COMMIT_UNKNOWN calls ${unknownPresent}), duplicated rows ${duplicates}`,
         `rows of failed calls by code ${JSON.stringify(errorsByKind)}, max call latency ${maxLatencyMs.toFixed(0)} ms`,
+        `summary() during the storm: ${reads} answered, failed by code ${JSON.stringify(readErrors)}`,
       ].join('\n'),
     );
     expect(kills).toBeGreaterThanOrEqual(10);
@@ -350,6 +362,8 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
     expect(rowsFound).toBe(acknowledged + unknownPresent);
     // a call that failed says why in a code of its own (the server stayed away past the budget), never a raw driver error
     expect(Object.keys(errorsByKind).filter((code) => !['UNAVAILABLE', 'BUSY', 'COMMIT_UNKNOWN'].includes(code))).toEqual([]);
+    expect(Object.keys(readErrors).filter((code) => !['UNAVAILABLE', 'BUSY'].includes(code))).toEqual([]);
+    expect(reads).toBeGreaterThan(0);
     // every writer got calls through the storm (how many depends on the machine: see the figures printed)
     for (const report of reports) expect(report.acknowledged.length, `writer ${report.writer}`).toBeGreaterThan(0);
   });
