@@ -12,6 +12,12 @@
  * - `READ_ONLY`          a write on a Monitor opened with `readOnly: true`.
  * - `CLOSED`             any call after `close()`.
  * - `BUSY`               another writer held the database lock for longer than the retry budget.
+ * - `UNAVAILABLE`        the connection to the database server was lost (a restart, a failover, an
+ *                        administrator ending it) and no new one worked within the retry budget; nothing of
+ *                        the call was written.
+ * - `COMMIT_UNKNOWN`     the connection was lost while COMMIT was in flight and whether it took effect could
+ *                        not be established (the server stayed unreachable for the retry budget): the call's
+ *                        writes may or may not be there. Look before writing them again.
  * - `CONSTRAINT`         the engine rejected a write for a constraint the Monitor did not pre-check.
  * - `MISSING_TABLE`      a table the Monitor expected is gone (another process deleted the model).
  * - `TARGET_NOT_EMPTY`   `copyDatabase` into a database that already holds models or program runs.
@@ -29,6 +35,8 @@ export type MonitorErrorCode =
   | 'READ_ONLY'
   | 'CLOSED'
   | 'BUSY'
+  | 'UNAVAILABLE'
+  | 'COMMIT_UNKNOWN'
   | 'CONSTRAINT'
   | 'MISSING_TABLE'
   | 'TARGET_NOT_EMPTY'

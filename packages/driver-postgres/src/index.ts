@@ -10,7 +10,6 @@ import {
   type SqlValue,
   postgresDialect,
 } from '@llm-monitor/core';
-import { numberPlaceholders } from './placeholders.js';
 
 export * from '@llm-monitor/core';
 
@@ -23,12 +22,15 @@ export interface PgTypeParsers {
 export interface PgPoolClient {
   query(config: { text: string; values?: unknown[]; types?: PgTypeParsers }): Promise<unknown>;
   release(destroy?: boolean | Error): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The part of a node-postgres `Pool` this driver uses: a `new pg.Pool(...)` fits. */
 export interface PgPool {
   connect(): Promise<PgPoolClient>;
   end(): Promise<void>;
+  /** node-postgres' pool emits 'connect' with each new client: the driver watches it for errors from then on. */
+  on?(event: 'connect', listener: (client: PgPoolClient) => void): unknown;
 }
 
 interface PgResult {
@@ -100,80 +102,41 @@ function typeParsers(defaults: PgTypeParsers): PgTypeParsers {
   return { getTypeParser: (oid, format) => parsers[oid] ?? defaults.getTypeParser(oid, format) };
 }
 
-function toPg(value: SqlValue): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  // PostgreSQL's text cannot hold U+0000 (core refuses it in new model names; this covers the rest)
-  if (typeof value === 'string' && value.includes('\u0000'))
-    throw new MonitorError('INVALID_INPUT', `Invalid text ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: PostgreSQL cannot store NUL characters.`, {
-      value,
-    });
-  return value;
-}
+/** A bigint as its decimal text, which PostgreSQL casts to BIGINT exactly; everything else as it is. */
+const toPg = (value: SqlValue): unknown => (typeof value === 'bigint' ? value.toString() : value);
 
 const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
-const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK|END|ABORT)\s*;?\s*$/i;
-/** `INSERT INTO … VALUES (?, …, ?)`: a batch of it becomes multi-row inserts. */
-const SINGLE_ROW_INSERT = /^(\s*INSERT\s+INTO\s[\s\S]*?\sVALUES)\s*(\(\s*\?(?:\s*,\s*\?)*\s*\))\s*;?\s*$/i;
-const MAX_PARAMETERS = 65_535;
 
-/** Errors the server reported (node-postgres gives them a `severity`); anything else (a lost socket) leaves the client unusable. */
-const isServerError = (error: unknown) => typeof (error as { severity?: unknown } | null)?.severity === 'string';
-
+/**
+ * One pooled client. Plain: SQL arrives with PostgreSQL's `$n` placeholders (core numbers them), errors
+ * go to core as node-postgres threw them, and core says on release whether the client may be reused.
+ */
 class PostgresConnection implements DatabaseConnection {
   readonly client: PgPoolClient;
   readonly #types: PgTypeParsers;
-  /** The client must not go back to the pool: its socket failed, or it is inside a transaction. */
-  #broken = false;
-  #inTransaction = false;
 
   constructor(client: PgPoolClient, types: PgTypeParsers) {
     this.client = client;
     this.#types = types;
   }
 
-  get reusable(): boolean {
-    return !this.#broken && !this.#inTransaction;
-  }
-
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
-    return (await this.#execute(numberPlaceholders(sql).text, params.map(toPg), sql)).rows;
+    return (await this.#execute(sql, params)).rows;
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<RunResult> {
-    const result = await this.#execute(numberPlaceholders(sql).text, params.map(toPg), sql);
+    const result = await this.#execute(sql, params);
     return { changes: result.command && WRITES.has(result.command) ? (result.rowCount ?? 0) : 0 };
   }
 
   async batch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<RunResult> {
-    const insert = SINGLE_ROW_INSERT.exec(sql);
-    const width = numberPlaceholders(sql).count;
-    if (!insert || width === 0 || insert[2]!.split('?').length - 1 !== width || rows.some((row) => row.length !== width)) {
-      let changes = 0;
-      for (const row of rows) changes += (await this.run(sql, row)).changes;
-      return { changes };
-    }
-    // one statement per chunk instead of one round trip per row; rows keep their order (and ids)
-    const perStatement = Math.max(1, Math.min(5000, Math.floor(MAX_PARAMETERS / width)));
     let changes = 0;
-    for (let start = 0; start < rows.length; start += perStatement) {
-      const chunk = rows.slice(start, start + perStatement);
-      const tuples = chunk.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`);
-      const result = await this.#execute(`${insert[1]} ${tuples.join(', ')}`, chunk.flat().map(toPg), sql);
-      changes += result.rowCount ?? 0;
-    }
+    for (const row of rows) changes += (await this.run(sql, row)).changes;
     return { changes };
   }
 
-  async #execute(text: string, values: unknown[], sql: string): Promise<PgResult> {
-    let result: PgResult | PgResult[];
-    try {
-      result = (await this.client.query({ text, values, types: this.#types })) as PgResult | PgResult[];
-    } catch (error) {
-      if (!isServerError(error)) this.#broken = true;
-      throw error;
-    }
-    if (/^\s*BEGIN\b/i.test(sql)) this.#inTransaction = true;
-    else if (ENDS_TRANSACTION.test(sql)) this.#inTransaction = false;
+  async #execute(text: string, params: readonly SqlValue[]): Promise<PgResult> {
+    const result = (await this.client.query({ text, values: params.map(toPg), types: this.#types })) as PgResult | PgResult[];
     // a statement without parameters may hold several; node-postgres then returns one result each
     return Array.isArray(result) ? result.at(-1)! : result;
   }
@@ -224,35 +187,55 @@ export function createPostgresDriver(connectionStringOrPool: string | PgPool, op
   const pool = owned ? createPool(connectionStringOrPool, options) : connectionStringOrPool;
   const types = typeParsers(loadPg().types);
   const connections = new WeakMap<PgPoolClient, PostgresConnection>();
+  // node-postgres emits 'error' on a client whose backend ended between queries (pg_terminate_backend, a
+  // restart, a failover). The pool listens only while the client is idle in it; while the client is
+  // checked out, an unheard 'error' would end the process. So every client gets a listener as soon as
+  // the pool connects it (the error can arrive in the same packet as the end of the handshake), and a
+  // client that reported one is destroyed on release; its next query fails and core retries elsewhere.
+  const watched = new WeakSet<PgPoolClient>();
+  const lost = new WeakSet<PgPoolClient>();
+  const watch = (client: PgPoolClient) => {
+    if (watched.has(client)) return;
+    watched.add(client);
+    client.on('error', () => lost.add(client));
+  };
+  pool.on?.('connect', watch);
+  const acquire = async () => {
+    const client = await pool.connect();
+    watch(client);
+    let connection = connections.get(client);
+    if (!connection) connections.set(client, (connection = new PostgresConnection(client, types)));
+    return connection;
+  };
+  const release = ({ client }: PostgresConnection, discard: boolean) => {
+    try {
+      client.release(discard || lost.has(client) ? true : undefined);
+    } catch {
+      // released twice: nothing to give back
+    }
+  };
   return {
     dialect: postgresDialect,
-    async acquireConnection() {
-      const client = await pool.connect();
-      let connection = connections.get(client);
-      if (!connection) connections.set(client, (connection = new PostgresConnection(client, types)));
-      return connection;
-    },
-    async releaseConnection(connection) {
-      const { client, reusable } = connection as PostgresConnection;
-      try {
-        client.release(reusable ? undefined : true);
-      } catch {
-        // released twice: nothing to give back
-      }
+    acquireConnection: acquire,
+    async releaseConnection(connection, options) {
+      release(connection as PostgresConnection, options?.discard ?? false);
     },
     async prepareForWrites() {
       if (options.schema === undefined) return;
-      const client = await pool.connect();
+      const connection = await acquire();
+      let failed = true;
       try {
         // look first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists
-        const { rows } = (await client.query({ text: 'SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', values: [options.schema] })) as PgResult;
-        if (rows.length === 0) await client.query({ text: `CREATE SCHEMA IF NOT EXISTS ${postgresDialect.quoteIdentifier(options.schema)}` });
+        const rows = await connection.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [options.schema]);
+        if (rows.length === 0) await connection.run(`CREATE SCHEMA IF NOT EXISTS ${postgresDialect.quoteIdentifier(options.schema)}`);
+        failed = false;
       } catch (error) {
         // 23505 / 42P06: another process created it at the same moment
         const code = (error as { code?: unknown }).code;
         if (code !== '23505' && code !== '42P06') throw error;
+        failed = false;
       } finally {
-        client.release();
+        release(connection, failed);
       }
     },
     close: async () => {

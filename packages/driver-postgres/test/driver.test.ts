@@ -78,16 +78,18 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: the node-postgres driver`, () => 
     );
   });
 
-  it('never gives a client back to the pool inside a transaction', async () => {
+  it('closes a client core releases as discarded instead of handing it out again', async () => {
     const driver = await freshDriver({ max: 1 });
+    const pid = async (connection: Awaited<ReturnType<typeof driver.acquireConnection>>) => (await connection.query('SELECT pg_backend_pid() AS pid'))[0]!.pid;
     const first = await driver.acquireConnection();
-    await first.run('BEGIN');
-    const [{ pid }] = (await first.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
-    await driver.releaseConnection(first);
-    const second = await driver.acquireConnection();
-    const [row] = await second.query('SELECT pg_backend_pid() AS pid');
-    expect(row!.pid).not.toBe(pid);
-    await driver.releaseConnection(second);
+    const firstPid = await pid(first);
+    await driver.releaseConnection(first, { discard: false });
+    const again = await driver.acquireConnection();
+    expect(await pid(again)).toBe(firstPid);
+    await driver.releaseConnection(again, { discard: true });
+    const fresh = await driver.acquireConnection();
+    expect(await pid(fresh)).not.toBe(firstPid);
+    await driver.releaseConnection(fresh);
     await driver.close();
   });
 
@@ -196,9 +198,16 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: the node-postgres driver`, () => 
     }
   });
 
-  it('fails with a clear DRIVER error when no server answers', async () => {
+  it('fails at once with UNAVAILABLE when no server answers at open (a wrong address is not waited for)', async () => {
     const error = await Monitor.open(createPostgresDriver('postgres://postgres@127.0.0.1:1/test', { connectionTimeoutMillis: 2000 })).catch((x) => x);
-    expect(isMonitorError(error, 'DRIVER')).toBe(true);
-    expect(error.message).toMatch(/Could not open a database connection.*ECONNREFUSED/);
+    expect(isMonitorError(error, 'UNAVAILABLE')).toBe(true);
+    // the first refusal, not the retry loop's verdict ("could not be reached for … ms")
+    expect(error.message).toMatch(/^Could not open a database connection: connect ECONNREFUSED/);
+  });
+
+  it('fails at once, without retrying, when the server refuses the login', async () => {
+    const error = await Monitor.open(createPostgresDriver('postgres://postgres@127.0.0.1:5432/no_such_database_lmtest')).catch((x) => x);
+    expect(isMonitorError(error, 'NOT_A_DATABASE')).toBe(true);
+    expect(error.cause.code).toBe('3D000');
   });
 });

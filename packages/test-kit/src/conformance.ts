@@ -131,6 +131,17 @@ export function driverConformanceSuite(harness: DriverHarness): void {
       ]);
     });
 
+    it('keeps working after core releases a connection as discarded (it broke, or its transaction could not be ended)', async () => {
+      const driver: Driver = await harness.create();
+      executor = new Executor(driver);
+      const connection = await driver.acquireConnection();
+      await connection.run('CREATE TABLE d (id INTEGER)');
+      await driver.releaseConnection(connection, { discard: true });
+      // a pooled driver closed that connection and opens another; a single-connection one keeps its only one
+      await executor.write((s) => s.run('INSERT INTO d (id) VALUES (?)', [1]));
+      expect(await executor.read(async (s) => (await s.query('SELECT COUNT(*) AS n FROM d'))[0]!.n)).toBe(1);
+    });
+
     it('fails every call after close with CLOSED, and close is idempotent', async () => {
       const e = await open();
       const pending = e.write((s) => s.run('INSERT INTO t (id) VALUES (1)'));

@@ -3,11 +3,21 @@ import type { SqlValue } from './driver.js';
 /** What core needs to know about an engine error to turn it into a typed `MonitorError`. */
 export type EngineErrorKind =
   | 'busy' // the database is locked by another writer: safe to retry the whole transaction
+  // the connection to the server broke, or none could be opened (a restart, a failover, an administrator
+  // ending the backend): the connection is discarded, and a transaction on it did not commit unless the
+  // loss hit its COMMIT (see `Dialect.commitOutcome`); safe to retry on a new connection
+  | 'connection-lost'
   | 'unique' // a UNIQUE or PRIMARY KEY constraint
   | 'constraint' // any other constraint (NOT NULL, CHECK, foreign key)
   | 'missing-table' // the statement names a table that does not exist
   | 'not-a-database' // the file is not a database, or is corrupt
   | 'read-only'; // the database or file cannot be written
+
+/** A statement with its placeholders in the engine's own style, and how many it has. */
+export interface NumberedSql {
+  text: string;
+  count: number;
+}
 
 /**
  * Everything about SQL that differs between engines, in one object per engine, so that the Monitor's
@@ -41,6 +51,36 @@ export interface Dialect {
     readonly text: string;
     readonly createdAt: string;
   };
+
+  /**
+   * Core writes positional `?` placeholders. An engine that numbers them (`$1, $2, …` in PostgreSQL)
+   * gives the conversion here, leaving a `?` inside literals, quoted identifiers and comments alone;
+   * null when the engine takes `?` as written. Core converts each statement text once and caches the
+   * result (the Executor), so a driver receives SQL in its engine's own style and never parses it.
+   */
+  readonly numberParameters: ((sql: string) => NumberedSql) | null;
+
+  /**
+   * How core runs a batch of a single-row `INSERT … VALUES (?, …, ?)`: null for one prepared statement
+   * stepped per row (`DatabaseConnection.batch`, right for an in-process engine); otherwise as multi-row
+   * INSERTs of at most `maxRows` rows and `maxParameters` parameters each, so that a server engine
+   * takes one round trip per few thousand rows instead of one per row. Rows keep their order.
+   */
+  readonly multiRowInsert: { readonly maxRows: number; readonly maxParameters: number } | null;
+
+  /** Whether text may contain U+0000. When not (PostgreSQL), core refuses such a value with `INVALID_INPUT`. */
+  readonly textHoldsNul: boolean;
+
+  /**
+   * How core learns whether a write transaction committed when the connection broke while its COMMIT
+   * was in flight; null for an engine whose connection cannot break (in-process SQLite). `begin` opens
+   * the write transaction (in place of `beginWrite`) and returns one row `{ xid }` naming it; it may be
+   * several statements without parameters, run in one round trip. `status` takes that `xid` as its one
+   * parameter and returns one row `{ status }`: `'committed'`, `'aborted'`, `'in progress'`, or null
+   * when the server no longer knows. The answer decides between returning (committed), running the
+   * transaction again (aborted: nothing was written), and `COMMIT_UNKNOWN`; nothing commits twice.
+   */
+  readonly commitOutcome: { readonly begin: string; readonly status: string } | null;
 
   /** Quotes an identifier (a table or column name). Table names derive from a hash, but we quote anyway. */
   quoteIdentifier(name: string): string;
@@ -82,6 +122,14 @@ export interface Dialect {
    */
   readonly schemaLock: string | null;
 
+  /**
+   * Like {@link schemaLock}, for creating the tables of one model only: one `?` parameter, the model's
+   * safe name. Registrations of different models then run at the same time (on PostgreSQL, concurrent
+   * `CREATE TABLE` of different names is fine); two of the same model take turns. Null when
+   * `beginWrite` already makes writers take turns.
+   */
+  readonly modelLock: string | null;
+
   /** A query returning `{ id }`: the id the connection's latest INSERT created (SQLite `last_insert_rowid()`). */
   readonly lastInsertIdQuery: string;
 
@@ -94,7 +142,7 @@ export function errorCode(error: unknown): string {
   return typeof code === 'string' ? code : '';
 }
 
-function errorMessage(error: unknown): string {
+export function errorMessage(error: unknown): string {
   const message = (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : String(error);
 }
@@ -115,6 +163,10 @@ export const sqliteDialect: Dialect = {
     release: 'RELEASE SAVEPOINT llm_monitor_call',
     rollback: 'ROLLBACK TO SAVEPOINT llm_monitor_call',
   },
+  numberParameters: null,
+  multiRowInsert: null,
+  textHoldsNul: true,
+  commitOutcome: null,
   types: {
     autoIdPrimaryKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
     integer: 'INTEGER',
@@ -134,6 +186,7 @@ export const sqliteDialect: Dialect = {
   journalModeQuery: 'PRAGMA journal_mode',
   userVersion: { query: 'PRAGMA user_version', set: (version) => `PRAGMA user_version = ${Math.trunc(version)}` },
   schemaLock: null,
+  modelLock: null,
   lastInsertIdQuery: 'SELECT last_insert_rowid() AS id',
   classifyError(error) {
     const code = errorCode(error);

@@ -16,10 +16,11 @@ export interface RunResult {
  * lock around every call and around whole transactions, so a connection implementation can be a plain
  * wrapper over a synchronous engine (better-sqlite3, sql.js) or one pooled client (PostgreSQL).
  *
- * Parameters are positional: core writes `?` placeholders; a connection whose engine numbers them
- * (`$1, $2, …` in PostgreSQL) converts them itself. Errors are thrown as the engine's own errors: core classifies
- * them through {@link Dialect.classifyError} and wraps them in a `MonitorError` with the original
- * kept as `cause`.
+ * Statements arrive in the engine's own placeholder style: core writes `?` and converts them for an
+ * engine that numbers them (`$1, $2, …` in PostgreSQL, see {@link Dialect.numberParameters}), so a
+ * connection passes SQL and parameters through untouched and never parses SQL. Errors are thrown as
+ * the engine's own errors: core classifies them through {@link Dialect.classifyError} (a broken
+ * connection included) and wraps them in a `MonitorError` with the original kept as `cause`.
  *
  * @example
  * const rows = await connection.query('SELECT id, start_time FROM program_runtime WHERE id > ?', [3]);
@@ -40,8 +41,11 @@ export interface DatabaseConnection {
 }
 
 /**
- * What an engine package implements. Keep it dumb: locking, closed checks, retries on a busy database,
- * transactions and error mapping all live in core (see `Executor`), the same for every engine.
+ * What an engine package implements. Keep it dumb: locking, closed checks, retries on a busy database
+ * or a lost connection, transactions, placeholders and error mapping all live in core (see
+ * `Executor`), the same for every engine. A driver keeps its engine's plumbing: opening and pooling
+ * connections, converting values, and never letting an engine event (a pooled client whose server went
+ * away) crash the process.
  *
  * Engines with a single connection (better-sqlite3, sql.js) hand out the same connection every time;
  * pooled engines hand out a free client and take it back on release.
@@ -53,8 +57,13 @@ export interface Driver {
   /** Resolves to a connection that is the caller's until {@link releaseConnection}. */
   acquireConnection(): Promise<DatabaseConnection>;
 
-  /** Gives a connection back. Never throws for a connection this driver handed out. */
-  releaseConnection(connection: DatabaseConnection): Promise<void>;
+  /**
+   * Gives a connection back. Never throws for a connection this driver handed out. `discard` is true
+   * when core cannot vouch for the connection's state (it broke, or a transaction on it could not be
+   * ended): a pooled engine closes it instead of handing it out again. A connection released without
+   * `discard` is never inside a transaction.
+   */
+  releaseConnection(connection: DatabaseConnection, options?: { discard: boolean }): Promise<void>;
 
   /**
    * Called once by `Monitor.open` after it recognised the database as a monitor's (or empty), before

@@ -185,7 +185,7 @@ export class Catalog {
   async register(session: Session, name: string): Promise<{ model: ResolvedModel; created: boolean }> {
     let existing = await this.resolveForWrite(session, name);
     if (existing && (isComplete(existing) || existing.sharesTablesWith !== undefined)) return { model: existing, created: false };
-    if (await lockSchema(session)) {
+    if (await lockSchema(session, getSafeModelName(name))) {
       // another process may have registered it while we waited for the lock: look again
       await this.reload(session);
       existing = await this.resolveForWrite(session, name);
@@ -255,9 +255,12 @@ export class Catalog {
   }
 }
 
-/** Waits until no other connection changes the schema (`Dialect.schemaLock`); false when the engine needs no such lock. */
-async function lockSchema(session: Session): Promise<boolean> {
-  const lock = session.dialect.schemaLock;
-  if (lock) await session.run(lock);
+/**
+ * Waits until no other connection changes the schema (`Dialect.schemaLock`), or only the tables of the
+ * model `safeName` (`Dialect.modelLock`); false when the engine needs no such lock.
+ */
+async function lockSchema(session: Session, safeName?: string): Promise<boolean> {
+  const lock = safeName === undefined ? session.dialect.schemaLock : session.dialect.modelLock;
+  if (lock) await session.run(lock, safeName === undefined ? [] : [safeName]);
   return lock !== null;
 }
