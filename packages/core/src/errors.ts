@@ -20,6 +20,8 @@
  *                        writes may or may not be there. Look before writing them again.
  * - `CONSTRAINT`         the engine rejected a write for a constraint the Monitor did not pre-check.
  * - `MISSING_TABLE`      a table the Monitor expected is gone (another process deleted the model).
+ * - `UNSAFE_TRIGGERS`    opening for writing a database whose monitor tables carry triggers (they would run
+ *                        on every write); `error.value` names them. Open read-only, or pass `dropTriggers`.
  * - `TARGET_NOT_EMPTY`   `copyDatabase` into a database that already holds models or program runs.
  * - `COPY_MISMATCH`      `copyDatabase` found the copy different from its source (`error.value` lists how).
  * - `DRIVER`             any other engine error; the engine's error is kept as `cause`.
@@ -39,6 +41,7 @@ export type MonitorErrorCode =
   | 'COMMIT_UNKNOWN'
   | 'CONSTRAINT'
   | 'MISSING_TABLE'
+  | 'UNSAFE_TRIGGERS'
   | 'TARGET_NOT_EMPTY'
   | 'COPY_MISMATCH'
   | 'DRIVER';

@@ -1,4 +1,5 @@
 import { getSafeModelName, isMonitorError } from '@llm-monitor/core';
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openMonitor } from '../src/index.js';
@@ -101,6 +102,38 @@ describe('values a file holds that no report may trust', () => {
     expect(refused.message).toContain('"impostor"');
     expect((await monitor.summary()).total.requests).toBe(1);
     await monitor.close();
+  });
+
+  it('refuses to write to a file whose monitor tables carry triggers, unless told to drop them', async () => {
+    const { path, db } = originalFile(['victim', 'other']);
+    const q = getSafeModelName('victim');
+    const other = getSafeModelName('other');
+    db.prepare(ORIGINAL.programStart).run(T0, T0 + 60);
+    db.exec(`CREATE TRIGGER wipe AFTER INSERT ON ${q}_requests BEGIN
+      DELETE FROM program_runtime; UPDATE ${other}_tier_pricing SET input_price_per_million = 1000; END;
+      CREATE VIEW everything AS SELECT * FROM ${q}_requests;`);
+    db.close();
+    const before = readFileSync(path);
+
+    const refused = await openMonitor(path).catch((e) => e);
+    expect(isMonitorError(refused, 'UNSAFE_TRIGGERS')).toBe(true);
+    expect(refused.message).toContain('"wipe"');
+    expect(refused.value).toEqual(['wipe']);
+    expect(readFileSync(path).equals(before)).toBe(true);
+
+    const reader = await openMonitor(path, { readOnly: true });
+    const description = await reader.describe();
+    expect(description.triggers).toEqual([{ name: 'wipe', table: `${q}_requests` }]);
+    expect(description.views).toEqual(['everything']);
+    expect(description.problems).toEqual([`trigger "wipe" on ${q}_requests would run on every write: a writable Monitor refuses this file unless told to drop it`]);
+    await reader.close();
+
+    const writer = await openMonitor(path, { dropTriggers: true });
+    await writer.addModelRequest('victim', [T0 + 1, 5, 5]);
+    expect(await writer.getProgramRuntime()).toHaveLength(1);
+    expect((await writer.getModelBilling('other'))!.tierPricing[0]!.inputPricePerMillion).toBe(0);
+    expect((await writer.describe()).triggers).toEqual([]);
+    await writer.close();
   });
 
   it("notices the original deleting a model while recording: no acknowledged row ends in tables no mapping row names", async () => {

@@ -1,7 +1,7 @@
 import type { SqlValue } from '../driver/driver.js';
 import type { Session } from '../driver/executor.js';
 import type { ModelInfo, Shape } from '../monitor/types.js';
-import { type ResolvedModel, modelInfo } from '../schema/catalog.js';
+import { type ResolvedModel, isWrittenTable, modelInfo } from '../schema/catalog.js';
 import { type TableColumns, normalizedShape } from '../schema/detect-shape.js';
 import { Conditions } from '../schema/layouts/layout.js';
 import { MAPPING_TABLE, PER_MODEL_TABLE, PROGRAM_RUNTIME_TABLE, programStatements } from '../schema/layouts/native.js';
@@ -27,7 +27,11 @@ export interface Description {
   shapes: Shape[];
   programRuns: number;
   models: ModelDescription[];
-  /** Problems of the file as a whole: per-model tables no mapping row names, and the like. */
+  /** Triggers a user created, with their tables (the engine's own are not listed). */
+  triggers: { name: string; table: string }[];
+  /** Views. */
+  views: string[];
+  /** Problems of the file as a whole: per-model tables no mapping row names, triggers on monitor tables, and the like. */
   problems: string[];
 }
 
@@ -97,6 +101,12 @@ export async function describeDatabase(session: Session, tables: TableColumns, m
   const normalized = normalizedShape(tables);
   if (normalized && tables.has(MAPPING_TABLE)) problems.push(`the file mixes per-model tables with the normalized layout ${normalized}`);
 
+  const triggers = (await session.query(d.triggersQuery)).map((row) => ({ name: String(row.trigger_name), table: String(row.table_name) }));
+  for (const t of triggers)
+    if (isWrittenTable(t.table))
+      problems.push(`trigger ${JSON.stringify(t.name)} on ${t.table} would run on every write: a writable Monitor refuses this file unless told to drop it`);
+  const views = (await session.query(d.viewsQuery)).map((row) => String(row.view_name));
+
   let journalMode: string | null = null;
   if (d.journalModeQuery) journalMode = String(Object.values((await session.query(d.journalModeQuery))[0] ?? {})[0] ?? '') || null;
   let userVersion: number | null = null;
@@ -104,5 +114,5 @@ export async function describeDatabase(session: Session, tables: TableColumns, m
   const programRuns = tables.has(PROGRAM_RUNTIME_TABLE) ? await count(session, programStatements(d).count) : 0;
   const shapes = [...new Set(described.map((m) => m.shape))].sort();
   if (shapes.length === 0 && normalized) shapes.push(normalized);
-  return { journalMode, userVersion, shapes, programRuns, models: described, problems };
+  return { journalMode, userVersion, shapes, programRuns, models: described, triggers, views, problems };
 }

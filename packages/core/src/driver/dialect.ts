@@ -100,8 +100,30 @@ export interface Dialect {
    */
   readonly columnsQuery: string;
 
+  /**
+   * The same rows for one table only, the table's name as the one `?` parameter: what core reads after it
+   * changed a model's tables, so that a file with thousands of models is never read whole again for it.
+   */
+  readonly tableColumnsQuery: string;
+
   /** A query returning one row `{ index_name }` per index in the database. */
   readonly indexesQuery: string;
+
+  /** The same for the indexes of one table, its name as the one `?` parameter. */
+  readonly tableIndexesQuery: string;
+
+  /**
+   * A query returning one row `{ trigger_name, table_name }` per trigger a user created (not the engine's
+   * own). A trigger on a monitor table would run on the Monitor's writes, so a writable Monitor refuses
+   * a file that has one (see `MonitorOptions.dropTriggers`).
+   */
+  readonly triggersQuery: string;
+
+  /** A query returning one row `{ view_name }` per view. */
+  readonly viewsQuery: string;
+
+  /** The statement that drops a trigger (PostgreSQL names its table too). */
+  dropTrigger(trigger: string, table: string): string;
 
   /** A query returning `{ journal_mode }`, or null when the engine has no such notion. */
   readonly journalModeQuery: string | null;
@@ -182,7 +204,13 @@ export const sqliteDialect: Dialect = {
   columnsQuery: `SELECT m.name AS table_name, p.name AS column_name, p."notnull" AS not_null
     FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p
     WHERE m.type = 'table' ORDER BY m.name, p.cid`,
+  // pragma_table_info and pragma_index_list find a table through SQLite's in-memory schema: no scan
+  tableColumnsQuery: 'SELECT p.name AS table_name, c.name AS column_name, c."notnull" AS not_null FROM (SELECT ? AS name) AS p JOIN pragma_table_info(p.name) AS c ORDER BY c.cid',
   indexesQuery: "SELECT name AS index_name FROM sqlite_master WHERE type = 'index'",
+  tableIndexesQuery: 'SELECT name AS index_name FROM pragma_index_list(?)',
+  triggersQuery: "SELECT name AS trigger_name, tbl_name AS table_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name",
+  viewsQuery: "SELECT name AS view_name FROM sqlite_master WHERE type = 'view' ORDER BY name",
+  dropTrigger: (trigger) => `DROP TRIGGER IF EXISTS "${trigger.replaceAll('"', '""')}"`,
   journalModeQuery: 'PRAGMA journal_mode',
   userVersion: { query: 'PRAGMA user_version', set: (version) => `PRAGMA user_version = ${Math.trunc(version)}` },
   schemaLock: null,

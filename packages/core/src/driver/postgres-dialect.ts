@@ -84,7 +84,28 @@ export const postgresDialect: Dialect = {
     WHERE c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema())
       AND c.relkind IN ('r', 'p')
     ORDER BY c.relname COLLATE "C", a.attnum`,
+  // the same for the table named by the parameter
+  tableColumnsQuery: `SELECT c.relname AS table_name, a.attname AS column_name,
+      CASE WHEN a.attnotnull AND NOT (a.attnum = ANY (COALESCE(pk.indkey::int2[], '{}'))) THEN 1 ELSE 0 END AS not_null
+    FROM pg_catalog.pg_class AS c
+    CROSS JOIN LATERAL (
+      SELECT a.attname, a.attnotnull, a.attnum FROM pg_catalog.pg_attribute AS a
+      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0
+    ) AS a
+    LEFT JOIN LATERAL (
+      SELECT i.indkey FROM pg_catalog.pg_index AS i WHERE i.indrelid = c.oid AND i.indisprimary OFFSET 0
+    ) AS pk ON true
+    WHERE c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema())
+      AND c.relkind IN ('r', 'p') AND c.relname = ?
+    ORDER BY c.relname COLLATE "C", a.attnum`,
   indexesQuery: 'SELECT indexname AS index_name FROM pg_catalog.pg_indexes WHERE schemaname = current_schema()',
+  tableIndexesQuery: 'SELECT indexname AS index_name FROM pg_catalog.pg_indexes WHERE schemaname = current_schema() AND tablename = ?',
+  triggersQuery: `SELECT t.tgname AS trigger_name, c.relname AS table_name FROM pg_catalog.pg_trigger AS t
+    JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
+    WHERE NOT t.tgisinternal AND c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema())
+    ORDER BY t.tgname COLLATE "C"`,
+  viewsQuery: 'SELECT viewname AS view_name FROM pg_catalog.pg_views WHERE schemaname = current_schema() ORDER BY viewname COLLATE "C"',
+  dropTrigger: (trigger, table) => `DROP TRIGGER IF EXISTS "${trigger.replaceAll('"', '""')}" ON "${table.replaceAll('"', '""')}"`,
   journalModeQuery: null,
   // No file header to mark: the mark tells our SQLite files from the original's, and the original never
   // wrote to PostgreSQL, so every PostgreSQL monitor schema is ours.

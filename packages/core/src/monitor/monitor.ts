@@ -35,6 +35,12 @@ export interface MonitorOptions {
   autoRegister?: boolean;
   /** Never write to the database: not the schema, not `user_version`. Writes fail with `READ_ONLY`. */
   readOnly?: boolean;
+  /**
+   * Drop the triggers on monitor tables when opening for writes. A writable Monitor refuses a database
+   * with such triggers (`UNSAFE_TRIGGERS`), since they would run on every write; this is the explicit
+   * "remove them" (they are dropped in the opening transaction, before anything else is written).
+   */
+  dropTriggers?: boolean;
   /** How long a write keeps retrying while another process holds the write lock. Default 10 000 ms. */
   busyTimeoutMs?: number;
   /** The clock, in epoch seconds, for `getModelRequests(name, minutes)`. Default `Date.now() / 1000`. */
@@ -141,7 +147,7 @@ export class Monitor {
         // one is prepared first (a server schema must exist before tables go into it).
         const empty = tables.size === 0;
         if (empty) await executor.prepareForWrites();
-        await executor.write((session) => catalog.initialise(session, models));
+        await executor.write((session) => catalog.initialise(session, models, { dropTriggers: options.dropTriggers }));
         if (!empty) await executor.prepareForWrites();
       }
       return new Monitor(state, null);

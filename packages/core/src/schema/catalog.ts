@@ -5,11 +5,13 @@ import { SHAPE_NAMES, type TableColumns, isMonitorDatabase, isWritableShape, nor
 import type { ModelLayout } from './layouts/layout.js';
 import {
   MAPPING_TABLE,
+  PER_MODEL_TABLE,
   PROGRAM_RUNTIME_TABLE,
   USER_VERSION,
   addCacheColumnSql,
   coreTablesDdl,
   mappingStatements,
+  modelTableNames,
   modelTablesDdl,
   requestsIndexDdl,
   requestsIndexName,
@@ -40,12 +42,16 @@ export function isComplete(model: ResolvedModel): boolean {
 /**
  * What a Monitor knows about the database's structure: its tables and columns, the models resolved so
  * far (with their layouts and prepared statements), and which models it has brought up to the native
- * layout. Everything cached here is invalidated explicitly: `reload` after any DDL or when a statement
- * finds a table gone, `forget` when a write failed. Registration and upgrades live here too.
+ * layout. Everything cached here is invalidated explicitly: `reload` reads every table again (at open,
+ * to list the models, when a statement finds a table gone), `#refresh` only the tables a change touched
+ * (a registration or an upgrade, so that a file with thousands of models is not read whole for each),
+ * `forget` drops a model after a failed write. Registration and upgrades live here too.
  */
 export class Catalog {
   #tables: TableColumns = new Map();
   readonly #models = new Map<string, ResolvedModel>();
+  /** The names of the resolved models by the prefix of their tables, to forget them when those tables change. */
+  readonly #namesBySafeName = new Map<string, Set<string>>();
   /** Safe names brought up to the native layout (cache columns, index) since the Monitor opened. */
   readonly #upgraded = new Set<string>();
 
@@ -57,6 +63,34 @@ export class Catalog {
   async reload(session: Session): Promise<void> {
     this.#tables = tableColumns(await session.query(session.dialect.columnsQuery));
     this.#models.clear();
+    this.#namesBySafeName.clear();
+  }
+
+  #remember(model: ResolvedModel): void {
+    this.#models.set(model.name, model);
+    const safeName = model.layout.safeName;
+    if (safeName === null) return;
+    let names = this.#namesBySafeName.get(safeName);
+    if (!names) this.#namesBySafeName.set(safeName, (names = new Set()));
+    names.add(model.name);
+  }
+
+  /** Reads the columns of these tables again (a table that is gone leaves the cache) and forgets the models stored in them. */
+  async #refresh(session: Session, tables: readonly string[]): Promise<void> {
+    for (const table of tables) {
+      const columns = tableColumns(await session.query(session.dialect.tableColumnsQuery, [table])).get(table);
+      if (columns) this.#tables.set(table, columns);
+      else this.#tables.delete(table);
+    }
+    for (const table of tables) {
+      const safeName = PER_MODEL_TABLE.exec(table)?.[1];
+      for (const name of (safeName && this.#namesBySafeName.get(safeName)) || []) this.#models.delete(name);
+    }
+  }
+
+  /** The five tables of a per-model layout, read again. */
+  #refreshModel(session: Session, safeName: string): Promise<void> {
+    return this.#refresh(session, Object.values(modelTableNames(safeName)));
   }
 
   forget(name: string): void {
@@ -100,8 +134,8 @@ export class Catalog {
       if (row) {
         const safeName = String(row.safe_name);
         const owner = String(row.owner);
-        // tables another process created since the last reload
-        if (perModelShape(this.#tables, safeName).missingTables.length > 0) await this.reload(session);
+        // tables another process created since they were read
+        if (perModelShape(this.#tables, safeName).missingTables.length > 0) await this.#refreshModel(session, safeName);
         model = { name, layout: perModelLayout(session.dialect, this.#tables, safeName), ...(owner !== name ? { sharesTablesWith: owner } : {}) };
       }
     }
@@ -110,7 +144,7 @@ export class Catalog {
       const [row] = await session.query(normalizedModels.lookup, [name]);
       if (row) model = { name, layout: normalizedLayout(normalized, name, Number(row.id)) };
     }
-    if (model) this.#models.set(name, model);
+    if (model) this.#remember(model);
     return model;
   }
 
@@ -136,7 +170,7 @@ export class Catalog {
         const name = String(row.original_name);
         if (!seen.has(name)) models.push({ name, layout: normalizedLayout(normalized, name, Number(row.id)) });
       }
-    for (const model of models) if (!this.#models.has(model.name)) this.#models.set(model.name, model);
+    for (const model of models) if (!this.#models.has(model.name)) this.#remember(model);
     return models;
   }
 
@@ -145,14 +179,14 @@ export class Catalog {
    * model, registers `models`, and marks the file as ours when anything changed. Runs in the opening
    * write transaction.
    */
-  async initialise(session: Session, models: readonly string[]): Promise<void> {
+  async initialise(session: Session, models: readonly string[], options: { dropTriggers?: boolean } = {}): Promise<void> {
     await this.reload(session);
-    let changed = false;
+    let changed = await this.#refuseTriggers(session, options.dropTriggers ?? false);
     if (!normalizedShape(this.#tables) || this.#tables.has(MAPPING_TABLE)) {
       if (!this.#tables.has(MAPPING_TABLE) || !this.#tables.has(PROGRAM_RUNTIME_TABLE)) {
         await lockSchema(session);
         for (const ddl of coreTablesDdl(session.dialect)) await session.run(ddl);
-        await this.reload(session);
+        await this.#refresh(session, [MAPPING_TABLE, PROGRAM_RUNTIME_TABLE]);
         changed = true;
       }
     }
@@ -173,7 +207,7 @@ export class Catalog {
     const model = await this.resolve(session, name);
     if (model?.layout.writes && isComplete(model) && !this.#upgraded.has(model.layout.safeName!)) {
       // the layout as it is now, inside this write transaction: another process may have upgraded it
-      await this.reload(session);
+      await this.#refreshModel(session, model.layout.safeName!);
       if (await this.#upgrade(session, model.layout.safeName!)) await this.#markUpgraded(session);
       this.#upgraded.add(model.layout.safeName!);
       return this.resolve(session, name);
@@ -187,7 +221,7 @@ export class Catalog {
     if (existing && (isComplete(existing) || existing.sharesTablesWith !== undefined)) return { model: existing, created: false };
     if (await lockSchema(session, getSafeModelName(name))) {
       // another process may have registered it while we waited for the lock: look again
-      await this.reload(session);
+      await this.#refreshModel(session, getSafeModelName(name));
       existing = await this.resolveForWrite(session, name);
       if (existing && isComplete(existing)) return { model: existing, created: false };
     }
@@ -208,7 +242,7 @@ export class Catalog {
     // A mapping row whose tables are gone (a half-deleted model) gets its tables back.
     if (!existing) await session.run(mappingStatements(d).insert, [name, safeName]);
     for (const ddl of modelTablesDdl(d, safeName)) await session.run(ddl);
-    await this.reload(session);
+    await this.#refreshModel(session, safeName);
     const writes = perModelLayout(d, this.#tables, safeName).writes!;
     const count = async (sql: string) => Number((await session.query(sql))[0]?.n ?? 0);
     if ((await count(writes.hasDefaultTier)) === 0) await session.run(writes.insertDefaultTier);
@@ -219,6 +253,29 @@ export class Catalog {
     await this.#markUpgraded(session);
     const model = await this.resolve(session, name);
     return { model: model!, created: true };
+  }
+
+  /**
+   * A trigger on a table this Monitor writes would run on every write (and could change any other
+   * table): such a file is refused for writing, naming the triggers, unless the user asked to drop them.
+   * Resolves true when it dropped any.
+   */
+  async #refuseTriggers(session: Session, drop: boolean): Promise<boolean> {
+    const triggers = (await session.query(session.dialect.triggersQuery))
+      .map((row) => ({ name: String(row.trigger_name), table: String(row.table_name) }))
+      .filter((t) => isWrittenTable(t.table));
+    if (triggers.length === 0) return false;
+    if (!drop)
+      throw new MonitorError(
+        'UNSAFE_TRIGGERS',
+        `The database has ${triggers.length === 1 ? 'a trigger' : `${triggers.length} triggers`} on monitor tables, which would run on every write: ${triggers
+          .slice(0, 10)
+          .map((t) => `${describeValue(t.name)} on ${t.table}`)
+          .join(', ')}${triggers.length > 10 ? ', …' : ''}. Open it read-only to read it, or remove them to write to it (the dropTriggers option, or DROP TRIGGER in sqlite3).`,
+        { value: triggers.map((t) => t.name) },
+      );
+    for (const t of triggers) await session.run(session.dialect.dropTrigger(t.name, t.table));
+    return true;
   }
 
   /** After `deleteModelTables` committed: the model and its tables are gone. */
@@ -239,20 +296,25 @@ export class Catalog {
     if (!isWritableShape(shape.shape) || shape.missingTables.length > 0) return false;
     this.#upgraded.add(safeName);
     for (const { table, column } of shape.missingColumns) await session.run(addCacheColumnSql(session.dialect, table, column));
-    const indexes = new Set((await session.query(session.dialect.indexesQuery)).map((row) => String(row.index_name)));
+    const requests = modelTableNames(safeName).requests;
+    const indexes = new Set((await session.query(session.dialect.tableIndexesQuery, [requests])).map((row) => String(row.index_name)));
     const addIndex = !indexes.has(requestsIndexName(safeName));
     if (addIndex) await session.run(requestsIndexDdl(session.dialect, safeName));
     if (shape.missingColumns.length === 0 && !addIndex) return false;
-    await this.reload(session);
+    await this.#refreshModel(session, safeName);
     return true;
   }
 
-  /** Marks the file as created or upgraded by this project (`PRAGMA user_version`), and reloads the layout. */
+  /** Marks the file as created or upgraded by this project (`PRAGMA user_version`). */
   async #markUpgraded(session: Session): Promise<void> {
     const userVersion = session.dialect.userVersion;
     if (userVersion) await session.run(userVersion.set(USER_VERSION));
-    await this.reload(session);
   }
+}
+
+/** A table a writable Monitor writes to: the mapping, the program runs, and every per-model table. */
+export function isWrittenTable(table: string): boolean {
+  return table === MAPPING_TABLE || table === PROGRAM_RUNTIME_TABLE || PER_MODEL_TABLE.test(table);
 }
 
 /**
