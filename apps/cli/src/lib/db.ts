@@ -106,8 +106,16 @@ function postgresOpenError(db: Db, error: unknown, readOnly: boolean): never {
       );
     throw new UserError(`${db.label} is not a monitor database: ${error.message}`);
   }
-  const reason = error.message.replace(/^Could not open a database connection: /, 'cannot connect: ');
-  throw new UserError(`cannot open ${db.label}: ${reason}`);
+  throw new UserError(`cannot open ${db.label}: ${openFailure(error)}`, { cause: error });
+}
+
+/** Why a database could not be opened: the server's own words when it could not be reached (`UNAVAILABLE`). */
+function openFailure(error: unknown): string {
+  if (isMonitorError(error, 'UNAVAILABLE')) {
+    const cause = (error.cause as { message?: unknown } | undefined)?.message;
+    return `cannot connect: ${typeof cause === 'string' && cause !== '' ? cause : error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A CLI command needs few connections, and should not wait 30 s for a server that does not answer. */
@@ -159,8 +167,7 @@ export async function openForRecording(database: Db | string, failure: (label: s
         openPostgresMonitor(db, { connectionTimeoutMillis: POSTGRES_POOL.connectionTimeoutMillis })
       : openSqliteMonitor(db.location);
   return opening.catch((error: unknown) => {
-    const message = (error instanceof Error ? error.message : String(error)).replace(/^Could not open a database connection: /, 'cannot connect: ');
-    throw new UserError(`${failure(db.label)}: ${message}`);
+    throw new UserError(`${failure(db.label)}: ${openFailure(error)}`, { cause: error });
   });
 }
 
