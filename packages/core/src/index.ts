@@ -1,9 +1,10 @@
-export { Monitor, type MonitorOptions, type ProgramSession, type SeriesOptions, type SummaryOptions } from './monitor/monitor.js';
-export type { Aggregation, ModelAggregate, Run, SlotGroups } from './analytics/aggregate.js';
+export { Monitor, type AggregateOptions, type MonitorOptions, type ProgramSession, type SeriesOptions, type SummaryOptions } from './monitor/monitor.js';
+export type { Aggregation, ModelAggregate, Run, ScanSplits, SlotGroups } from './analytics/aggregate.js';
+export { MAX_SPLITS } from './analytics/aggregate.js';
 export type { BucketUsage, ModelSummary, ReportOptions, Series, SeriesBucket, SeriesReportOptions, Summary, UsageTotals } from './analytics/report.js';
 export { MAX_BUCKETS, dataSpan, rescanNeeded, seriesOf, summarize } from './analytics/report.js';
 export type { Description, ModelDescription } from './analytics/describe.js';
-export { tierProblems, tierWindowProblems, type TierProblem } from './pricing/tiers.js';
+export { tierProblems, tierWindowProblems, type TierProblem, uncoveredInputs, type UncoveredInputs } from './pricing/tiers.js';
 export { pricingProblems, type PricingOverride, type PricingOverrides, type PricingProblem, type TierWindowInput } from './pricing/override.js';
 export { BUCKETS, type Bucket, bucketBoundaries, checkTimeZone, localTimeZone, zoneOffset } from './time/time-zone.js';
 export { bucketLabel, epochToWall, formatDateTime, parseTime, wallToEpoch } from './time/wall-clock.js';

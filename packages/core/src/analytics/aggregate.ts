@@ -1,3 +1,4 @@
+import { MonitorError, describeValue } from '../errors.js';
 import type { SqlValue } from '../driver/driver.js';
 import type { Session } from '../driver/executor.js';
 import type { ModelBilling, Shape } from '../monitor/types.js';
@@ -6,7 +7,8 @@ import { type StoredBilling, num } from '../schema/file-values.js';
 import type { Dialect } from '../driver/dialect.js';
 import { Conditions, type RequestSource } from '../schema/layouts/layout.js';
 import { type PricingOverride, effectiveBilling } from '../pricing/override.js';
-import { type TierPlan, tierCaseSql, tierPlan } from '../pricing/tiers.js';
+import { type TierPlan, tierCaseSql, tierPlan, uncoveredInputs } from '../pricing/tiers.js';
+import { checkTime } from '../monitor/validate.js';
 import { SLOT_SECONDS } from '../time/time-zone.js';
 
 /**
@@ -83,9 +85,69 @@ export interface Aggregation {
   to: number | null;
   /** True when the groups are per 15-minute slot (so any grid-aligned part of the window can be reported). */
   bySlot: boolean;
+  /**
+   * Times inside the window the scan split its groups at (see {@link ScanSplits}): besides the 15-minute
+   * grid and the window's own bounds, a report can begin or end at these. Ascending.
+   */
+  splits: number[];
+  /** Input-token counts the scan split its groups at (see {@link ScanSplits}). Ascending. */
+  inputBounds: number[];
   models: ModelAggregate[];
   /** Models left out of the scan and why (a mapping row naming another model's tables, missing tables). */
   problems: string[];
+}
+
+/**
+ * Where a scan splits its groups besides the 15-minute slot and the tier. A report of a part of the
+ * window may begin and end only where the groups were split, and a price that depends on the input size
+ * (another catalog's tiers) can be applied to a group only if all its requests lie on one side of each
+ * of its thresholds: these say where else to split, so that one scan still answers everything.
+ */
+export interface ScanSplits {
+  /**
+   * Times (epoch seconds) inside the window, e.g. the start of a previous period or "7 days ago" when they
+   * are not on the 15-minute grid: every group then holds only requests before such a time or only at or
+   * after it. At most {@link MAX_SPLITS}.
+   */
+  splits?: readonly number[];
+  /**
+   * Input-token counts (whole numbers >= 1): every group then holds only requests with fewer input tokens
+   * or only requests with at least that many (its `minInput`/`maxInput` say which). At most
+   * {@link MAX_SPLITS}. Range tiers with more than one uncovered input range add their own bounds, so that
+   * unpriced requests are grouped by the gap they fall in.
+   */
+  inputBounds?: readonly number[];
+}
+
+/** At most this many split times and this many input bounds per scan. */
+export const MAX_SPLITS = 64;
+
+/** The checked, sorted, de-duplicated splits of a scan of `window` (INVALID_INPUT naming a bad value). */
+export function checkScanSplits(options: ScanSplits, window: Window): { splits: number[]; inputBounds: number[] } {
+  const list = (name: 'splits' | 'inputBounds', check: (value: unknown) => number): number[] => {
+    const values = options[name];
+    if (values === undefined) return [];
+    if (!Array.isArray(values) || values.length > MAX_SPLITS)
+      throw new MonitorError('INVALID_INPUT', `Invalid ${name}: got ${describeValue(values)} (expected an array of at most ${MAX_SPLITS} numbers).`, { value: values });
+    return [...new Set(values.map(check))].sort((a, b) => a - b);
+  };
+  const splits = list('splits', (value) => {
+    const t = checkTime(undefined, 'split', value);
+    if ((window.from !== null && t <= window.from) || (window.to !== null && t >= window.to))
+      throw new MonitorError('INVALID_INPUT', `Invalid split: ${t} is not inside the window [${window.from ?? '-∞'}, ${window.to ?? '∞'}).`, { value: t });
+    return t;
+  });
+  const inputBounds = list('inputBounds', (value) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+      throw new MonitorError('INVALID_INPUT', `Invalid input bound: got ${describeValue(value)} (expected a whole number of input tokens >= 1).`, { value });
+    return value;
+  });
+  return { splits, inputBounds };
+}
+
+/** `CASE WHEN column < b1 THEN 0 WHEN column < b2 THEN 1 … ELSE n END`: which side of each bound a row is on. */
+function sideOf(column: string, bounds: readonly number[]): string {
+  return `CASE ${bounds.map((b, i) => `WHEN ${column} < ${b} THEN ${i}`).join(' ')} ELSE ${bounds.length} END`;
 }
 
 const GROUP_COLUMNS = ['slot', 'tier', 'requests', 'inputTokens', 'outputTokens', 'cacheHits', 'cacheN', 'promptN', 'minInput', 'maxInput', 'firstAt', 'lastAt'] as const;
@@ -137,6 +199,7 @@ export async function scanModel(
   override: PricingOverride | undefined,
   window: Window,
   bySlot: boolean,
+  splits: { splits: readonly number[]; inputBounds: readonly number[] } = { splits: [], inputBounds: [] },
 ): Promise<ModelAggregate> {
   const d = session.dialect;
   const billing = effectiveBilling(model.name, stored.usable, override);
@@ -176,7 +239,12 @@ export async function scanModel(
       `MIN(${source.time}) AS first_at`,
       `MAX(${source.time}) AS last_at`,
     ];
-    const rows = await session.query(`SELECT ${columns.join(', ')} FROM ${source.table}${where.where} GROUP BY ${slotted ? '1, 2' : '2'}`, where.params);
+    const groupBy = slotted ? ['1', '2'] : ['2'];
+    // split points are validated numbers (times) and safe integers (token counts): literal SQL
+    if (splits.splits.length > 0) groupBy.push(String(columns.push(`${sideOf(source.time, splits.splits)} AS part`)));
+    const bounds = [...new Set([...splits.inputBounds, ...gapBounds(plan)])].sort((a, b) => a - b);
+    if (bounds.length > 0) groupBy.push(String(columns.push(`${sideOf('input_tokens', bounds)} AS size_class`)));
+    const rows = await session.query(`SELECT ${columns.join(', ')} FROM ${source.table}${where.where} GROUP BY ${groupBy.join(', ')}`, where.params);
     groups = toGroups(rows);
   }
   return {
@@ -189,6 +257,17 @@ export async function scanModel(
     groups,
     runs,
   };
+}
+
+/**
+ * The bounds of the input ranges no range tier covers, when there is more than one: splitting there
+ * groups unpriced requests by the gap they fall in (with one gap, the tier column already does).
+ */
+function gapBounds(plan: TierPlan): number[] {
+  if (plan.kind !== 'ranges') return [];
+  const gaps = uncoveredInputs(plan.tiers);
+  if (gaps.length < 2) return [];
+  return gaps.flatMap((g) => (g.last === null ? [g.first] : [g.first, g.last + 1])).filter((b) => b >= 1);
 }
 
 /** Seconds of [start, end) inside [from, to). */

@@ -97,6 +97,25 @@ export function tierCost(plan: TierPlan, tierIndex: number, sums: TokenSums): nu
   return (sums.inputTokens * tier.inputPrice + sums.outputTokens * tier.outputPrice) / 1e6;
 }
 
+/** An input-token range no tier covers: [first, last], both inclusive; `last` null when unbounded. */
+export interface UncoveredInputs {
+  first: number;
+  last: number | null;
+}
+
+/** The input-token ranges no range tier covers, ascending: requests there are unpriced. */
+export function uncoveredInputs(tiers: readonly TierPricing[]): UncoveredInputs[] {
+  const gaps: UncoveredInputs[] = [];
+  let next = 0; // the smallest input token count not covered so far
+  for (const t of [...tiers].sort((a, b) => a.startTokens - b.startTokens)) {
+    if (t.startTokens > next) gaps.push({ first: next, last: t.startTokens - 1 });
+    next = Math.max(next, t.endTokens === -1 ? Number.POSITIVE_INFINITY : t.endTokens + 1);
+    if (next === Number.POSITIVE_INFINITY) return gaps;
+  }
+  gaps.push({ first: next, last: null });
+  return gaps;
+}
+
 export interface TierProblem {
   kind: 'overlap' | 'gap' | 'uncovered-start' | 'bounded-end';
   message: string;
