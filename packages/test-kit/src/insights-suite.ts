@@ -11,6 +11,7 @@ import {
   insightsOf,
   summarize,
 } from '@llm-monitor/core';
+import { cloudInputBounds, cloudModel, compareWithCloud } from '@llm-monitor/core/cloud';
 import { expect, it } from 'vitest';
 import { closeTo } from './fixtures.js';
 import type { DriverHarness } from './harness.js';
@@ -308,5 +309,16 @@ export function insightsTests(harness: DriverHarness, track: (monitor: Monitor) 
     await expect(m.aggregate({ from: t0, to: t0 + 900, splits: [t0 + 900] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(m.aggregate({ inputBounds: [0.5] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(() => summarize(aggregation, { from: t0 + 333 })).toThrow(/nor one of the aggregation's splits/);
+    // gemini-2.5-pro charges more above 200 000 input tokens: with its bound every group prices exactly
+    const gemini = cloudModel('google:gemini-2.5-pro');
+    expect(cloudInputBounds([gemini])).toEqual([200_001]);
+    const cloud = compareWithCloud(aggregation, { targets: [gemini] });
+    // the catalog's published prices (prices/providers/google.yml): input 1.25 / cache read 0.125 / output 10,
+    // above 200 000 input tokens 2.5 / 0.25 / 15, per million, the whole request at its tier
+    const expected = ((100 - 50) * 1.25 + 50 * 0.125 + 5 * 10 + 200_000 * 1.25 + 5 * 10 + 300 * 1.25 + 5 * 10 + 150_000 * 2.5 + 100_000 * 0.25 + 5 * 15) / 1e6;
+    value(cloud.targets[0]!.total.cloudCost, expected);
+    // without the bound the two big requests share a group with small ones and straddle the threshold
+    const coarse = compareWithCloud(await m.aggregate({ from: t0, to: t0 + 900 }), { targets: [gemini] });
+    expect(coarse.targets[0]!.total.cloudCost.reason).toContain('straddles a price threshold');
   });
 }
