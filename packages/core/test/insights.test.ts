@@ -125,6 +125,10 @@ describe('insightScan', () => {
     expect(report.projection.total.monthTotal.value).toBeCloseTo(3 + (3 / days) * ((at('2024-07-01T00:00:00Z') - now) / 86_400), 12);
     // nothing recorded: every projected figure is unknown, with the reason
     const empty = insightReport(aggregation([model('api', flatTier(1, 0), [])], null, null, scan.splits), { now, timeZone: 'UTC' });
-    expect(empty.projection.total.monthTotal).toEqual(unknown('currency', 'nothing recorded before now'));
+    expect(empty.projection.total.monthTotal).toEqual(unknown('currency', 'nothing recorded in the last 7 days: no run rate to project from'));
+    // recorded long ago only: no rate, not a rate of 0
+    const old = insightReport(aggregation([model('api', flatTier(1, 0), [{ at: at('2024-05-01T00:00:00Z'), tier: 1, requests: 1, inputTokens: 5 }])], null, null, scan.splits), { now, timeZone: 'UTC' });
+    expect(old.projection.basis).toBeNull();
+    expect(old.projection.total.ratePerDay.reason).toBe('nothing recorded in the last 7 days: no run rate to project from');
   });
 });

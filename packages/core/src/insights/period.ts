@@ -156,14 +156,16 @@ function projection(aggregation: Aggregation, options: InsightReportOptions): Pr
   const earliest = Math.min(month.start, now - PROJECTION_BASIS_DAYS * DAY);
   if ((aggregation.from !== null && aggregation.from > earliest) || (aggregation.to !== null && aggregation.to < now))
     return absent('the scan does not cover this month and the last 7 days (aggregate what insightScan returns, with a window that reaches them)');
+  const QUIET = 'nothing recorded in the last 7 days: no run rate to project from';
   const span = dataSpan(aggregation, names);
-  if (span === null || span.first >= now) return absent('nothing recorded before now');
+  if (span === null || span.first >= now) return absent(QUIET);
   // a model monitored for less than 7 days: its rate over the days it was monitored (from the slot of its first record)
   let basisFrom = now - PROJECTION_BASIS_DAYS * DAY;
   if (span.first >= basisFrom + SLOT_SECONDS) basisFrom = Math.floor(span.first / SLOT_SECONDS) * SLOT_SECONDS;
   const days = (now - basisFrom) / DAY;
   const window = { models: options.models, pricing: options.pricing };
   const recent = summarize(aggregation, { ...window, from: basisFrom, to: now });
+  if (recent.total.requests === 0 && recent.total.runtimeSeconds === 0) return absent(QUIET);
   const toDate = summarize(aggregation, { ...window, from: month.start, to: now });
   const models = priced(aggregation, options);
   const daysLeft = (month.end - now) / DAY;
