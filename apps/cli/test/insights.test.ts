@@ -88,13 +88,18 @@ describe('insights as a table and as CSV', () => {
 
   it('CSV has one row per figure with its unit, previous value and reason; the seed file records no cache tokens', async () => {
     const rows = parse(await run(['--db', s1, '--from', '2024-03-09', '--to', '2024-03-11', '--tz', 'UTC', '--format', 'csv']), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(rows[0]!)).toEqual(['section', 'model', 'item', 'figure', 'unit', 'value', 'previous', 'delta', 'change', 'reason']);
+    expect(Object.keys(rows[0]!)).toEqual(['section', 'model', 'item', 'figure', 'unit', 'value', 'previous', 'delta', 'change', 'reason', 'previousReason']);
     const json = JSON.parse(await run(['--db', s1, '--from', '2024-03-09', '--to', '2024-03-11', '--tz', 'UTC', '--format', 'json']));
     const total = rows.find((r) => r.section === 'billing' && r.model === '' && r.figure === 'actualCost')!;
     expect(Number(total.value)).toBe(json.insights.total.billing.actualCost.value);
     expect(total.unit).toBe('currency');
     const hitRate = rows.find((r) => r.section === 'cache' && r.model === 'Llama-3.3-70B-Instruct-Q4_K_M' && r.figure === 'hitRate')!;
-    expect(hitRate).toMatchObject({ value: '', unit: 'ratio', reason: 'this model’s requests table has no cache columns (S1): cache hits are not recorded' });
+    expect(hitRate).toMatchObject({
+      value: '',
+      unit: 'ratio',
+      reason: 'this model’s requests table has no cache columns (S1): cache hits are not recorded',
+      previousReason: 'this model’s requests table has no cache columns (S1): cache hits are not recorded',
+    });
     // 168 cells × 5 figures per model and in total
     expect(rows.filter((r) => r.section === 'hourOfWeek')).toHaveLength(168 * 5 * 4);
     expect(rows.filter((r) => r.section === 'projection' && r.item === 'estimate').length).toBe(4 * 4);

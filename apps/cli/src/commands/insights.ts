@@ -145,12 +145,12 @@ async function runInsights(options: InsightsOptions): Promise<void> {
 
 // ---- CSV: one row per figure ----------------------------------------------------------------------
 
-const CSV_HEADER = ['section', 'model', 'item', 'figure', 'unit', 'value', 'previous', 'delta', 'change', 'reason'];
+const CSV_HEADER = ['section', 'model', 'item', 'figure', 'unit', 'value', 'previous', 'delta', 'change', 'reason', 'previousReason'];
 
 function insightsCsv(output: InsightsOutput): string {
   const lines = [csvLine(CSV_HEADER)];
   const row = (section: string, model: string, item: string, figure: string, f: ComparedFigure) =>
-    lines.push(csvLine([section, model, item, figure, f.unit, f.value, f.previous, f.delta, f.change, f.reason ?? f.previousReason ?? '']));
+    lines.push(csvLine([section, model, item, figure, f.unit, f.value, f.previous, f.delta, f.change, f.reason ?? '', f.previousReason ?? '']));
   const figures = (section: string, model: string, item: string, group: object) => {
     for (const [key, value] of Object.entries(group)) if (isFigure(value)) row(section, model, item, key, value);
   };
@@ -159,7 +159,7 @@ function insightsCsv(output: InsightsOutput): string {
       if (!isCells(value)) continue;
       value.values.forEach((v, i) =>
         lines.push(
-          csvLine(['hourOfWeek', model, cellLabel(i), key, value.unit, v, value.previous?.[i] ?? null, value.delta?.[i] ?? null, null, v === null ? (value.reason ?? '') : '']),
+          csvLine(['hourOfWeek', model, cellLabel(i), key, value.unit, v, value.previous?.[i] ?? null, value.delta?.[i] ?? null, null, value.reason ?? '', '']),
         ),
       );
     }
