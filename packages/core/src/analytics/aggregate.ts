@@ -8,7 +8,7 @@ import type { Dialect } from '../driver/dialect.js';
 import { Conditions, type RequestSource } from '../schema/layouts/layout.js';
 import { type PricingOverride, effectiveBilling } from '../pricing/override.js';
 import { type TierPlan, tierCaseSql, tierPlan, uncoveredInputs } from '../pricing/tiers.js';
-import { checkTime } from '../monitor/validate.js';
+import { MAX_EPOCH_SECONDS, checkTime } from '../monitor/validate.js';
 import { SLOT_SECONDS } from '../time/time-zone.js';
 
 /**
@@ -152,13 +152,29 @@ function sideOf(column: string, bounds: readonly number[]): string {
 
 const GROUP_COLUMNS = ['slot', 'tier', 'requests', 'inputTokens', 'outputTokens', 'cacheHits', 'cacheN', 'promptN', 'minInput', 'maxInput', 'firstAt', 'lastAt'] as const;
 
-function toGroups(rows: readonly Record<string, SqlValue>[]): SlotGroups {
+/**
+ * How a group's key encodes its slot and tier: `slot × width + code`, where `code mod (tiers + 2)` is the
+ * tier's position in the plan (`tiers`: no tier matched, `tiers + 1`: unusable values) and the rest of
+ * `code` which side of each split and bound its requests are on. One integer key makes SQL sort on one
+ * column instead of several, which is most of what grouping by slot costs.
+ */
+interface GroupKey {
+  slotted: boolean;
+  width: number;
+  /** Tier index per tier code: the plan's tiers, then NaN (unpriced), then UNUSABLE_ROWS. */
+  tiers: number[];
+}
+
+function toGroups(rows: readonly Record<string, SqlValue>[], key: GroupKey): SlotGroups {
   const n = rows.length;
   const columns = Object.fromEntries(GROUP_COLUMNS.map((c) => [c, new Float64Array(n)])) as Record<(typeof GROUP_COLUMNS)[number], Float64Array>;
-  const orNaN = (value: SqlValue | undefined) => (value === null || value === undefined ? Number.NaN : Number(value));
+  const codes = key.tiers.length;
   rows.forEach((row, i) => {
-    columns.slot[i] = orNaN(row.slot);
-    columns.tier[i] = orNaN(row.tier);
+    const k = num(row.group_key);
+    const slot = key.slotted ? Math.floor(k / key.width) : Number.NaN;
+    const code = key.slotted ? k - slot * key.width : k;
+    columns.slot[i] = slot;
+    columns.tier[i] = key.tiers[code % codes]!;
     columns.requests[i] = num(row.requests);
     columns.inputTokens[i] = num(row.input_tokens);
     columns.outputTokens[i] = num(row.output_tokens);
@@ -220,14 +236,27 @@ export async function scanModel(
     }
   }
 
-  let groups = toGroups([]);
+  const slotted = bySlot || runs.length > 0;
+  const tiers = [...plan.tiers.map((t) => t.tierIndex), Number.NaN, UNUSABLE_ROWS];
+  // the group key (see GroupKey): split points are validated numbers (times) and safe integers (token counts), so literal SQL
+  let code = `CASE WHEN ${usableRequest(d, source)} THEN ${tierCaseSql(plan, true, String(tiers.length - 2))} ELSE ${tiers.length - 1} END`;
+  let width = tiers.length;
+  const bounds = [...new Set([...splits.inputBounds, ...gapBounds(plan)])].sort((a, b) => a - b);
+  for (const [column, points] of [[source.time, splits.splits], ['input_tokens', bounds]] as const) {
+    if (points.length === 0) continue;
+    code = `${code} + ${width} * ${sideOf(column, points)}`;
+    width *= points.length + 1;
+  }
+  // slot × width must stay an exact integer up to the latest time a request may have
+  if (width > Number.MAX_SAFE_INTEGER / (MAX_EPOCH_SECONDS / SLOT_SECONDS + 1))
+    throw new MonitorError('INVALID_INPUT', `Model ${describeValue(model.name)} has too many tiers for this many splits and input bounds; give fewer.`, { model: model.name });
+  const key: GroupKey = { slotted, width, tiers };
+  let groups = toGroups([], key);
   if (source.present) {
-    const slotted = bySlot || runs.length > 0;
     const where = new Conditions(source.where, source.params).add(`${source.time} >= ?`, window.from).add(`${source.time} < ?`, window.to);
     // the S5–S7 cache formula needs the raw cache_n / prompt_n sums; the range tiers only the hits
     const columns = [
-      `${slotted ? d.slot(source.time, SLOT_SECONDS) : 'NULL'} AS slot`,
-      `CASE WHEN ${usableRequest(d, source)} THEN ${tierCaseSql(plan)} ELSE ${UNUSABLE_ROWS} END AS tier`,
+      `${slotted ? `${d.slot(source.time, SLOT_SECONDS)} * ${width} + ` : ''}${code} AS group_key`,
       'COUNT(*) AS requests',
       `${total('input_tokens')} AS input_tokens`,
       `${total('output_tokens')} AS output_tokens`,
@@ -239,13 +268,8 @@ export async function scanModel(
       `MIN(${source.time}) AS first_at`,
       `MAX(${source.time}) AS last_at`,
     ];
-    const groupBy = slotted ? ['1', '2'] : ['2'];
-    // split points are validated numbers (times) and safe integers (token counts): literal SQL
-    if (splits.splits.length > 0) groupBy.push(String(columns.push(`${sideOf(source.time, splits.splits)} AS part`)));
-    const bounds = [...new Set([...splits.inputBounds, ...gapBounds(plan)])].sort((a, b) => a - b);
-    if (bounds.length > 0) groupBy.push(String(columns.push(`${sideOf('input_tokens', bounds)} AS size_class`)));
-    const rows = await session.query(`SELECT ${columns.join(', ')} FROM ${source.table}${where.where} GROUP BY ${groupBy.join(', ')}`, where.params);
-    groups = toGroups(rows);
+    const rows = await session.query(`SELECT ${columns.join(', ')} FROM ${source.table}${where.where} GROUP BY 1`, where.params);
+    groups = toGroups(rows, key);
   }
   return {
     name: model.name,
