@@ -3,7 +3,7 @@ import type { ModelBilling, Shape } from '../monitor/types.js';
 import { checkTime } from '../monitor/validate.js';
 import { type Aggregation, type ModelAggregate, type SlotGroups, UNUSABLE_ROWS, type Window, overlap } from './aggregate.js';
 import { type PricingOverrides, effectiveBilling, ownValue } from '../pricing/override.js';
-import { type TierPlan, sameTierAssignment, tierCost, tierPlan } from '../pricing/tiers.js';
+import { type TierPlan, type TokenSums, sameTierAssignment, tierCost, tierPlan } from '../pricing/tiers.js';
 import { type Bucket, SLOT_SECONDS, bucketBoundaries } from '../time/time-zone.js';
 
 /**
@@ -277,15 +277,16 @@ export function eachGroup(groups: SlotGroups, window: Window, fn: (i: number) =>
   }
 }
 
-export function sumsAt(groups: SlotGroups, i: number) {
-  return {
-    requests: groups.requests[i]!,
-    inputTokens: groups.inputTokens[i]!,
-    outputTokens: groups.outputTokens[i]!,
-    cacheHits: groups.cacheHits[i]!,
-    cacheN: groups.cacheN[i]!,
-    promptN: groups.promptN[i]!,
-  };
+/** The sums of group `i`, in `into` when given (a loop over many groups can reuse one object). */
+export function sumsAt(groups: SlotGroups, i: number, into?: TokenSums): TokenSums {
+  const sums = into ?? ({} as TokenSums);
+  sums.requests = groups.requests[i]!;
+  sums.inputTokens = groups.inputTokens[i]!;
+  sums.outputTokens = groups.outputTokens[i]!;
+  sums.cacheHits = groups.cacheHits[i]!;
+  sums.cacheN = groups.cacheN[i]!;
+  sums.promptN = groups.promptN[i]!;
+  return sums;
 }
 
 function summarizeModel(p: Priced, window: Window): ModelSummary {

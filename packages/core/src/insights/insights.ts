@@ -3,7 +3,7 @@ import type { Aggregation, Run, Window } from '../analytics/aggregate.js';
 import { UNUSABLE_ROWS, overlap } from '../analytics/aggregate.js';
 import { type ModelSummary, type Priced, type ReportOptions, dataSpan, eachGroup, priced, subWindow, sumsAt, summarize } from '../analytics/report.js';
 import type { Shape } from '../monitor/types.js';
-import { type TierPlan, tierCost, uncoveredInputs } from '../pricing/tiers.js';
+import { type TierPlan, type TokenSums, tierCost, uncoveredInputs } from '../pricing/tiers.js';
 import { SLOT_SECONDS, checkTimeZone } from '../time/time-zone.js';
 import { type Cells, type Figure, type Unit, known, ratio, sum, unknown } from './figure.js';
 import { WEEK_CELLS, WeekHours } from './hour-of-week.js';
@@ -237,7 +237,7 @@ const cellSums = (): CellSums => ({
 
 /** The span the hour-of-week lookup must cover: the window, its open ends closed by the data. */
 function matrixSpan(aggregation: Aggregation, names: string[], window: Window): { from: number; to: number } {
-  const span = dataSpan(aggregation, names);
+  const span = window.from === null || window.to === null ? dataSpan(aggregation, names) : null;
   const from = window.from ?? span?.first ?? 0;
   const to = window.to ?? (span ? span.last + 1 : 0);
   return { from: Math.floor(from / SLOT_SECONDS) * SLOT_SECONDS, to: Math.ceil(to / SLOT_SECONDS) * SLOT_SECONDS + SLOT_SECONDS };
@@ -275,12 +275,13 @@ function modelInsights(p: Priced, s: ModelSummary, window: Window, hours: WeekHo
   let tierTotal = 0;
   let unpriced = 0;
 
+  const group = {} as TokenSums; // one object, refilled per group
   eachGroup(groups, window, (i) => {
     const tier = groups.tier[i]!;
     if (tier === UNUSABLE_ROWS) return;
     const slot = groups.slot[i]!;
     busy.add(slot);
-    const group = sumsAt(groups, i);
+    sumsAt(groups, i, group);
     let row: number;
     if (Number.isNaN(tier)) {
       unpriced += group.requests;
