@@ -3,24 +3,24 @@ import {
   type Compared,
   type ComparedCells,
   type ComparedFigure,
+  type CsvValue,
   type Figure,
   type InsightReport,
   type PricingOverrides,
   WEEKDAYS,
   compare,
-  costDecimals,
-  csvLine,
-  formatCost,
+  formatDateTime,
   formatNumber,
   insightReport,
   insightScan,
+  localTimeZone,
 } from '@llm-monitor/core';
 import { type CloudComparison, type CloudModel, cloudInputBounds, cloudModel, compareWithCloud } from '@llm-monitor/core/cloud';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
-import { type Column, formatOption, renderTable } from '../lib/format.js';
+import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, selectModels, using } from '../lib/db.js';
+import { type Column, costColumn, csvRows, formatOption, printable, renderTable } from '../lib/format.js';
 import { readJsonFile } from '../lib/json-file.js';
-import { type TimeArg, checkNotMilliseconds, formatTime, fromOption, localTimeZone, parseDuration, parseTimeArg, resolveTime, toOption, tzOption } from '../lib/time.js';
+import { type TimeArg, fromOption, parseDuration, parseTimeArg, resolveTime, toOption, tzOption } from '../lib/time.js';
 import { UserError } from '../user-error.js';
 import { collect } from './report.js';
 
@@ -97,23 +97,20 @@ function parseRate(value: string): number {
 
 /** The window: --last ends at --to (default now); --from alone runs to now; nothing is everything recorded. */
 function window(options: InsightsOptions, timeZone: string, now: number): { from?: number; to?: number } {
-  let from = options.from && resolveTime(options.from, timeZone);
-  let to = options.to && resolveTime(options.to, timeZone);
+  let from = options.from === undefined ? undefined : resolveTime('--from', options.from, timeZone);
+  let to = options.to === undefined ? undefined : resolveTime('--to', options.to, timeZone);
   if (options.last !== undefined) {
     to ??= now;
     from = Math.max(0, to - options.last);
   } else if (from !== undefined) to ??= now;
-  checkNotMilliseconds('--from', from);
-  checkNotMilliseconds('--to', to);
   if (from !== undefined && to !== undefined && to < from)
-    throw new UserError(`--to (${formatTime(to, timeZone, 'second')}) is before --from (${formatTime(from, timeZone, 'second')})`);
+    throw new UserError(`--to (${formatDateTime(to, timeZone, 'second')}) is before --from (${formatDateTime(from, timeZone, 'second')})`);
   return { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
 }
 
 async function runInsights(options: InsightsOptions): Promise<void> {
   const timeZone = options.tz ?? localTimeZone();
-  const now = options.now ? resolveTime(options.now, timeZone) : Date.now() / 1000;
-  checkNotMilliseconds('--now', now);
+  const now = options.now === undefined ? Date.now() / 1000 : resolveTime('--now', options.now, timeZone);
   const span = window(options, timeZone, now);
   let pricing: PricingOverrides | undefined;
   if (options.pricing !== undefined) {
@@ -124,8 +121,9 @@ async function runInsights(options: InsightsOptions): Promise<void> {
   const targets: CloudModel[] = (options.compare ?? []).map((ref) => cloudModel(ref));
   const db = resolveDb(options.db, options.schema);
   const output = await using(await openReadOnly(db), async (monitor) => {
+    const models = options.model && (await selectModels(monitor, options.model, db)).map((m) => m.name);
+    const selection = { ...(models ? { models } : {}), ...(pricing ? { pricing } : {}) };
     const scan = insightScan({ ...span, now, timeZone });
-    const selection = { ...(options.model ? { models: options.model } : {}), ...(pricing ? { pricing } : {}) };
     const aggregation = await monitor.aggregate({ ...scan, ...selection, inputBounds: cloudInputBounds(targets) });
     const report = insightReport(aggregation, { ...span, ...selection, now, timeZone });
     let cloud: InsightsOutput['cloud'] = null;
@@ -148,9 +146,9 @@ async function runInsights(options: InsightsOptions): Promise<void> {
 const CSV_HEADER = ['section', 'model', 'item', 'figure', 'unit', 'value', 'previous', 'delta', 'change', 'reason', 'previousReason'];
 
 function insightsCsv(output: InsightsOutput): string {
-  const lines = [csvLine(CSV_HEADER)];
+  const lines: CsvValue[][] = [CSV_HEADER];
   const row = (section: string, model: string, item: string, figure: string, f: ComparedFigure) =>
-    lines.push(csvLine([section, model, item, figure, f.unit, f.value, f.previous, f.delta, f.change, f.reason ?? '', f.previousReason ?? '']));
+    lines.push([section, model, item, figure, f.unit, f.value, f.previous, f.delta, f.change, f.reason ?? '', f.previousReason ?? '']);
   const figures = (section: string, model: string, item: string, group: object) => {
     for (const [key, value] of Object.entries(group)) if (isFigure(value)) row(section, model, item, key, value);
   };
@@ -158,9 +156,7 @@ function insightsCsv(output: InsightsOutput): string {
     for (const [key, value] of Object.entries(matrix)) {
       if (!isCells(value)) continue;
       value.values.forEach((v, i) =>
-        lines.push(
-          csvLine(['hourOfWeek', model, cellLabel(i), key, value.unit, v, value.previous?.[i] ?? null, value.delta?.[i] ?? null, null, value.reason ?? '', '']),
-        ),
+        lines.push(['hourOfWeek', model, cellLabel(i), key, value.unit, v, value.previous?.[i] ?? null, value.delta?.[i] ?? null, null, value.reason ?? '', '']),
       );
     }
   };
@@ -177,7 +173,7 @@ function insightsCsv(output: InsightsOutput): string {
   for (const m of [...projection.models, { name: '', cost: projection.total }])
     for (const [key, f] of Object.entries(m.cost)) row('projection', m.name, 'estimate', key, uncompared(f));
   for (const target of cloud?.targets ?? []) for (const m of [...target.models, { ...target.total, name: '' }]) figures('cloud', m.name, target.model.ref, m);
-  return lines.join('');
+  return csvRows(lines);
 }
 
 const isFigure = (x: unknown): x is ComparedFigure => typeof x === 'object' && x !== null && 'unit' in x && 'value' in x;
@@ -200,7 +196,8 @@ class Notes {
   }
 
   lines(): string[] {
-    return this.#reasons.map((r, i) => `  [${i + 1}] ${r}`);
+    // reasons name models: printed safely, whole
+    return this.#reasons.map((r, i) => `  [${i + 1}] ${printable(r, Number.POSITIVE_INFINITY)}`);
   }
 }
 
@@ -221,11 +218,8 @@ function delta(f: ComparedFigure, show: Show): string {
   return `${sign}${show(Math.abs(f.delta))}${f.change === null ? '' : ` (${sign}${formatNumber(Math.abs(f.change) * 100, { decimals: 0 })}%)`}`;
 }
 
-/** A cost column: one decimals count for all of its values, so that the points line up. */
-function costShow(figures: readonly Figure[]): Show {
-  const decimals = costDecimals(figures.flatMap((f) => (f.value === null ? [] : [f.value])));
-  return (v) => formatCost(v, { decimals });
-}
+/** A cost column: one decimals count for all of its known values, so that the points line up. */
+const costShow = (figures: readonly Figure[]): Show => costColumn(figures.flatMap((f) => (f.value === null ? [] : [f.value])));
 
 const right = (header: string): Column => ({ header, align: 'right' });
 
@@ -235,7 +229,7 @@ function section(lines: string[], title: string, table: string, notes: Notes, af
 
 function insightsTable(output: InsightsOutput, label: string, options: InsightsOptions): string {
   const { insights, timeZone, projection, cloud } = output;
-  const at = (t: number) => formatTime(t, timeZone);
+  const at = (t: number) => formatDateTime(t, timeZone);
   const lines: string[] = [];
   const windowText = output.from === null && output.to === null ? 'All recorded data' : `${output.from === null ? 'The beginning' : at(output.from)} → ${output.to === null ? 'now' : at(output.to)}`;
   lines.push(`Insights: ${windowText} (${timeZone}) · ${label}`);
@@ -284,7 +278,7 @@ function insightsTable(output: InsightsOutput, label: string, options: InsightsO
     );
     const after =
       t.possibleSaving.value !== null && t.possibleSaving.value > 0
-        ? [`Each model on its cheaper billing method would have cost ${formatCost(t.bestCost.value!)} instead of ${formatCost(t.actualCost.value!)}: ${formatCost(t.possibleSaving.value)} less.`]
+        ? [`Each model on its cheaper billing method would have cost ${actual(t.bestCost.value!)} instead of ${actual(t.actualCost.value!)}: ${actual(t.possibleSaving.value)} less.`]
         : [];
     section(
       lines,
@@ -374,7 +368,7 @@ function insightsTable(output: InsightsOutput, label: string, options: InsightsO
   // projection
   {
     const notes = new Notes();
-    const month = formatTime(projection.monthStart, timeZone, 'day').slice(0, 7);
+    const month = formatDateTime(projection.monthStart, timeZone, 'day').slice(0, 7);
     const all = [...projection.models, { name: 'total', cost: projection.total }];
     const [toDate, perDay, rest, whole] = (['monthToDate', 'ratePerDay', 'restOfMonth', 'monthTotal'] as const).map((key) => costShow(all.map((m) => m.cost[key])));
     const body = all.map((m) => [
