@@ -66,7 +66,7 @@ describe('cloud comparison (@pydantic/genai-prices)', () => {
     expect(local!.overContextWindow.value).toBe(2);
     // without an exchange rate the saving is not known: the file's prices have no currency
     const noRate = compareWithCloud(a, { targets: [gpt] }).targets[0]!.total;
-    expect(noRate.saving).toEqual({ value: null, unit: 'USD', reason: 'the file’s prices have no currency: give usdPerUnit (1 when they are in USD)' });
+    expect(noRate.saving).toEqual({ value: null, unit: 'USD', reason: 'the file’s prices have no currency: give what one unit is worth in USD (usdPerUnit, or --usd-rate; 1 when they are in USD)' });
     close(noRate.cloudCost.value, 0.0546);
   });
 

@@ -221,10 +221,44 @@ function delta(f: ComparedFigure, show: Show): string {
 /** A cost column: one decimals count for all of its known values, so that the points line up. */
 const costShow = (figures: readonly Figure[]): Show => costColumn(figures.flatMap((f) => (f.value === null ? [] : [f.value])));
 
-const right = (header: string): Column => ({ header, align: 'right' });
+/**
+ * A column of a figure table: text, or a figure (a cost column when `show` is omitted: one decimals count
+ * for its known values), optionally followed by its change since the previous period.
+ */
+type FigureColumn<R> = { header: string; text: (row: R) => string } | { header: string; figure: (row: R) => Figure | undefined; show?: Show; delta?: boolean };
 
-function section(lines: string[], title: string, table: string, notes: Notes, after: string[] = []): void {
-  lines.push('', title, table, ...after, ...notes.lines());
+/**
+ * A titled table of figures, one row per model and (when `total` is given) a totals row: an unknown
+ * figure is `—` with the number of its reason, listed under the table.
+ */
+function figureTable<R>(lines: string[], title: string, rows: readonly R[], total: R | null, columns: readonly FigureColumn<NoInfer<R>>[], after: string[] = []): void {
+  const notes = new Notes();
+  const all = total === null ? rows : [...rows, total];
+  const headers: Column[] = [];
+  const cells: ((row: R) => string)[] = [];
+  for (const column of columns) {
+    if ('text' in column) {
+      headers.push({ header: column.header });
+      cells.push(column.text);
+      continue;
+    }
+    const { figure } = column;
+    const show = column.show ?? costShow(all.flatMap((row) => figure(row) ?? []));
+    headers.push({ header: column.header, align: 'right' });
+    cells.push((row) => {
+      const f = figure(row);
+      return f === undefined ? '' : cell(f, show, notes);
+    });
+    if (column.delta) {
+      headers.push({ header: 'vs before', align: 'right' });
+      cells.push((row) => {
+        const f = figure(row);
+        return f === undefined ? '' : delta(f as ComparedFigure, show);
+      });
+    }
+  }
+  const body = rows.map((row) => cells.map((c) => c(row)));
+  lines.push('', title, renderTable(headers, body, total === null ? undefined : cells.map((c) => c(total))), ...after, ...notes.lines());
 }
 
 function insightsTable(output: InsightsOutput, label: string, options: InsightsOptions): string {
@@ -243,179 +277,110 @@ function insightsTable(output: InsightsOutput, label: string, options: InsightsO
     lines.push('', 'No models in this database yet.');
     return `${lines.join('\n')}\n`;
   }
-  const rows = [...insights.models, { ...insights.total, name: 'total' }];
+  type Row = (typeof insights.models)[number];
+  const name = { header: 'model', text: (r: { name: string }) => r.name };
+  const total = { ...insights.total, name: 'total' };
 
-  // billing advisor
-  {
-    const notes = new Notes();
-    const t = insights.total.billing;
-    const column = (pick: (b: (typeof insights.models)[number]['billing']) => Figure, ...more: Figure[]) => costShow([...insights.models.map((m) => pick(m.billing)), ...more]);
-    const [actual, perToken, perHour, evenHour, evenToken, paid] = [
-      column((b) => b.actualCost, t.actualCost),
-      column((b) => b.tierCost),
-      column((b) => b.hourlyCost),
-      column((b) => b.breakEvenHourlyPrice),
-      column((b) => b.breakEvenPricePerMillion),
-      column((b) => b.effectiveCostPerMillion),
-    ];
-    const body = insights.models.map((m) => [
-      m.name,
-      m.billingMethod,
-      cell(m.billing.actualCost, actual, notes),
-      delta(m.billing.actualCost, actual),
-      cell(m.billing.tierCost, perToken, notes),
-      cell(m.billing.hourlyCost, perHour, notes),
-      cell(m.billing.breakEvenHourlyPrice, evenHour, notes),
-      cell(m.billing.breakEvenPricePerMillion, evenToken, notes),
-      cell(m.billing.effectiveCostPerMillion, paid, notes),
-      m.billing.cheaperMethod === null ? '—' : m.billing.cheaperMethod,
-    ]);
-    const total = ['total', '', cell(t.actualCost, actual, notes), delta(t.actualCost, actual), '', '', '', '', '', ''];
-    const table = renderTable(
-      [{ header: 'model' }, { header: 'billing' }, right('cost'), right('vs before'), right('per token'), right('per hour'), right('even /h'), right('even /M tok'), right('paid /M tok'), { header: 'cheaper' }],
-      body,
-      total,
-    );
-    const after =
-      t.possibleSaving.value !== null && t.possibleSaving.value > 0
-        ? [`Each model on its cheaper billing method would have cost ${actual(t.bestCost.value!)} instead of ${actual(t.actualCost.value!)}: ${actual(t.possibleSaving.value)} less.`]
-        : [];
-    section(
+  // the advisor's figures are per model; the total has only the cost as billed
+  const t = insights.total.billing;
+  const advice: { name: string; method: string; b: Partial<Row['billing']> }[] = [
+    ...insights.models.map((m) => ({ name: m.name, method: m.billingMethod, b: m.billing })),
+    { name: 'total', method: '', b: { actualCost: t.actualCost } },
+  ];
+  const actual = costShow([t.actualCost, ...insights.models.map((m) => m.billing.actualCost)]);
+  figureTable(
+    lines,
+    'Billing advisor: the cost as billed, per token (tiers) and per hour (runtime) with the stored prices; break-even hourly price (tier cost ÷ runtime hours) and price per million tokens (hourly cost ÷ tokens)',
+    advice.slice(0, -1),
+    advice.at(-1)!,
+    [
+      name,
+      { header: 'billing', text: (r) => r.method },
+      { header: 'cost', figure: (r) => r.b.actualCost, show: actual, delta: true },
+      { header: 'per token', figure: (r) => r.b.tierCost },
+      { header: 'per hour', figure: (r) => r.b.hourlyCost },
+      { header: 'even /h', figure: (r) => r.b.breakEvenHourlyPrice },
+      { header: 'even /M tok', figure: (r) => r.b.breakEvenPricePerMillion },
+      { header: 'paid /M tok', figure: (r) => r.b.effectiveCostPerMillion },
+      { header: 'cheaper', text: (r) => (r.b.cheaperMethod === undefined ? '' : (r.b.cheaperMethod ?? '—')) },
+    ],
+    t.possibleSaving.value !== null && t.possibleSaving.value > 0
+      ? [`Each model on its cheaper billing method would have cost ${actual(t.bestCost.value!)} instead of ${actual(t.actualCost.value!)}: ${actual(t.possibleSaving.value)} less.`]
+      : [],
+  );
+
+  type Totalled = Pick<Row, 'name' | 'idle' | 'cache'>;
+  figureTable<Totalled>(lines, 'Idle money: runtime in 15-minute slots without a request, at the hourly price', insights.models, total, [
+    name,
+    { header: 'runtime h', figure: (r) => r.idle.runtimeHours, show: hours },
+    { header: 'idle h', figure: (r) => r.idle.idleHours, show: hours },
+    { header: 'idle', figure: (r) => r.idle.idleShare, show: percent },
+    { header: 'idle cost', figure: (r) => r.idle.idleCost, delta: true },
+  ]);
+  const matrix = insights.total.hourOfWeek;
+  lines.push('', `Idle hours by hour of the week (${timeZone}), all models:`, ...heatmap(matrix.idleHours, (v) => `${formatNumber(v, { decimals: 1 })} h`));
+  lines.push('', `Requests by hour of the week (${timeZone}), all models:`, ...heatmap(matrix.requests, (v) => `${formatNumber(v)} requests`));
+
+  figureTable<Totalled>(lines, 'Cache savings: cache-hit tokens × (input price − cache-hit price), and the hit rate (cache-hit ÷ input tokens)', insights.models, total, [
+    name,
+    { header: 'cache-hit tok', figure: (r) => r.cache.cacheHitTokens, show: tokens },
+    { header: 'hit rate', figure: (r) => r.cache.hitRate, show: percent },
+    { header: 'saving', figure: (r) => r.cache.saving, delta: true },
+  ]);
+
+  // tiers at work: one row per tier of each model (and per uncovered range that requests fell in)
+  const tierRows = insights.models.flatMap((m) =>
+    m.tiers.filter((tier) => tier.tierIndex !== null || tier.requests.value !== 0).map((tier, i) => ({ model: i === 0 ? m.name : '', tier })),
+  );
+  figureTable(lines, 'Tiers at work: requests by input size against the tier boundaries (tier "none": inputs no tier covers, unpriced)', tierRows, null, [
+    { header: 'model', text: (r) => r.model },
+    { header: 'tier', text: (r) => (r.tier.tierIndex === null ? 'none' : String(r.tier.tierIndex)) },
+    { header: 'input tokens', text: (r) => inputRange(r.tier) },
+    { header: 'requests', figure: (r) => r.tier.requests, show: tokens },
+    { header: 'share', figure: (r) => r.tier.requestShare, show: percent },
+    { header: 'input tok', figure: (r) => r.tier.inputTokens, show: tokens },
+    { header: 'cost', figure: (r) => r.tier.cost },
+    { header: 'cost share', figure: (r) => r.tier.costShare, show: percent },
+    { header: 'cache saving', figure: (r) => r.tier.cacheSaving },
+  ]);
+
+  const month = formatDateTime(projection.monthStart, timeZone, 'day').slice(0, 7);
+  const basis = projection.basis
+    ? `the run rate of the last ${formatNumber(projection.basis.days, { decimals: 1 })} days (${at(projection.basis.from)} → ${at(projection.basis.to)})`
+    : `no basis: ${projection.reason}`;
+  figureTable(lines, `Projection of ${month} (${timeZone}), an ESTIMATE from ${basis}`, projection.models, { name: 'total', cost: projection.total }, [
+    name,
+    { header: 'month to date', figure: (r) => r.cost.monthToDate },
+    { header: 'per day', figure: (r) => r.cost.ratePerDay },
+    { header: 'rest of month', figure: (r) => r.cost.restOfMonth },
+    { header: 'month (est.)', figure: (r) => r.cost.monthTotal },
+  ]);
+
+  for (const target of cloud?.targets ?? []) {
+    const m = target.model;
+    figureTable(
       lines,
-      'Billing advisor: the cost as billed, per token (tiers) and per hour (runtime) with the stored prices; break-even hourly price (tier cost ÷ runtime hours) and price per million tokens (hourly cost ÷ tokens)',
-      table,
-      notes,
-      after,
+      `Cloud comparison: ${m.providerName} ${m.modelName} (${m.ref}), priced in USD with ${cloud!.catalog.name} ${cloud!.catalog.version} at each request's time` +
+        (cloud!.usdPerUnit === null ? '' : `; 1 unit of the file's currency = ${cloud!.usdPerUnit} USD`),
+      target.models,
+      { ...target.total, name: 'total' },
+      [
+        name,
+        { header: 'requests', figure: (r) => r.requests, show: tokens },
+        { header: 'cost here', figure: (r) => r.localCost },
+        { header: 'cloud USD', figure: (r) => r.cloudCost },
+        { header: 'saving USD', figure: (r) => r.saving, delta: true },
+        { header: 'over context', figure: (r) => r.overContextWindow, show: tokens },
+      ],
     );
-  }
-
-  // idle money
-  {
-    const notes = new Notes();
-    const costs = costShow(rows.map((m) => m.idle.idleCost));
-    const body = rows.map((m) => [
-      m.name,
-      cell(m.idle.runtimeHours, hours, notes),
-      cell(m.idle.idleHours, hours, notes),
-      cell(m.idle.idleShare, percent, notes),
-      cell(m.idle.idleCost, costs, notes),
-      delta(m.idle.idleCost as ComparedFigure, costs),
-    ]);
-    const total = body.pop()!;
-    section(
-      lines,
-      'Idle money: runtime in 15-minute slots without a request, at the hourly price',
-      renderTable([{ header: 'model' }, right('runtime h'), right('idle h'), right('idle'), right('idle cost'), right('vs before')], body, total),
-      notes,
-    );
-    const matrix = insights.total.hourOfWeek;
-    lines.push('', `Idle hours by hour of the week (${timeZone}), all models:`, ...heatmap(matrix.idleHours, (v) => `${formatNumber(v, { decimals: 1 })} h`));
-    lines.push('', `Requests by hour of the week (${timeZone}), all models:`, ...heatmap(matrix.requests, (v) => `${formatNumber(v)} requests`));
-  }
-
-  // cache savings
-  {
-    const notes = new Notes();
-    const costs = costShow(rows.map((m) => m.cache.saving));
-    const body = rows.map((m) => [
-      m.name,
-      cell(m.cache.cacheHitTokens, tokens, notes),
-      cell(m.cache.hitRate, percent, notes),
-      cell(m.cache.saving, costs, notes),
-      delta(m.cache.saving as ComparedFigure, costs),
-    ]);
-    const total = body.pop()!;
-    section(
-      lines,
-      'Cache savings: cache-hit tokens × (input price − cache-hit price), and the hit rate (cache-hit ÷ input tokens)',
-      renderTable([{ header: 'model' }, right('cache-hit tok'), right('hit rate'), right('saving'), right('vs before')], body, total),
-      notes,
-    );
-  }
-
-  // tiers at work
-  {
-    const notes = new Notes();
-    const body: string[][] = [];
-    for (const m of insights.models) {
-      const costs = costShow(m.tiers.map((t) => t.cost));
-      for (const t of m.tiers) {
-        if (t.tierIndex === null && t.requests.value === 0) continue;
-        body.push([
-          body.some((r) => r[0] === m.name) ? '' : m.name,
-          t.tierIndex === null ? 'none' : String(t.tierIndex),
-          `${formatNumber(t.inputFrom)} – ${t.inputTo === null ? '∞' : formatNumber(t.inputTo)}${t.outputFrom !== undefined ? ` (out ${formatNumber(t.outputFrom)} – ${t.outputTo === null ? '∞' : formatNumber(t.outputTo!)})` : ''}`,
-          cell(t.requests, tokens, notes),
-          cell(t.requestShare, percent, notes),
-          cell(t.inputTokens, tokens, notes),
-          cell(t.cost, costs, notes),
-          cell(t.costShare, percent, notes),
-          cell(t.cacheSaving, costs, notes),
-        ]);
-      }
-    }
-    section(
-      lines,
-      'Tiers at work: requests by input size against the tier boundaries (tier "none": inputs no tier covers, unpriced)',
-      renderTable(
-        [{ header: 'model' }, { header: 'tier' }, { header: 'input tokens' }, right('requests'), right('share'), right('input tok'), right('cost'), right('cost share'), right('cache saving')],
-        body,
-      ),
-      notes,
-    );
-  }
-
-  // projection
-  {
-    const notes = new Notes();
-    const month = formatDateTime(projection.monthStart, timeZone, 'day').slice(0, 7);
-    const all = [...projection.models, { name: 'total', cost: projection.total }];
-    const [toDate, perDay, rest, whole] = (['monthToDate', 'ratePerDay', 'restOfMonth', 'monthTotal'] as const).map((key) => costShow(all.map((m) => m.cost[key])));
-    const body = all.map((m) => [
-      m.name,
-      cell(m.cost.monthToDate, toDate!, notes),
-      cell(m.cost.ratePerDay, perDay!, notes),
-      cell(m.cost.restOfMonth, rest!, notes),
-      cell(m.cost.monthTotal, whole!, notes),
-    ]);
-    const total = body.pop()!;
-    const basis = projection.basis
-      ? `the run rate of the last ${formatNumber(projection.basis.days, { decimals: 1 })} days (${at(projection.basis.from)} → ${at(projection.basis.to)})`
-      : `no basis: ${projection.reason}`;
-    section(
-      lines,
-      `Projection of ${month} (${timeZone}), an ESTIMATE from ${basis}`,
-      renderTable([{ header: 'model' }, right('month to date'), right('per day'), right('rest of month'), right('month (est.)')], body, total),
-      notes,
-    );
-  }
-
-  if (cloud) {
-    for (const target of cloud.targets) {
-      const notes = new Notes();
-      const all = [...target.models, { ...target.total, name: 'total' }];
-      const [local, usd, saving] = (['localCost', 'cloudCost', 'saving'] as const).map((key) => costShow(all.map((m) => m[key])));
-      const body = all.map((m) => [
-        m.name,
-        cell(m.requests, tokens, notes),
-        cell(m.localCost, local!, notes),
-        cell(m.cloudCost, usd!, notes),
-        cell(m.saving, saving!, notes),
-        delta(m.saving, saving!),
-        cell(m.overContextWindow, tokens, notes),
-      ]);
-      const total = body.pop()!;
-      const m = target.model;
-      section(
-        lines,
-        `Cloud comparison: ${m.providerName} ${m.modelName} (${m.ref}), priced in USD with ${cloud.catalog.name} ${cloud.catalog.version} at each request's time` +
-          (cloud.usdPerUnit === null ? '' : `; 1 unit of the file's currency = ${cloud.usdPerUnit} USD`),
-        renderTable([{ header: 'model' }, right('requests'), right('cost here'), right('cloud USD'), right('saving USD'), right('vs before'), right('over context')], body, total),
-        notes,
-      );
-    }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `0 – 32,768`, `32,769 – ∞`, with the output range of a 2-D window. */
+function inputRange(t: { inputFrom: number; inputTo: number | null; outputFrom?: number; outputTo?: number | null }): string {
+  const range = (from: number, to: number | null | undefined) => `${formatNumber(from)} – ${to === null || to === undefined ? '∞' : formatNumber(to)}`;
+  return t.outputFrom === undefined ? range(t.inputFrom, t.inputTo) : `${range(t.inputFrom, t.inputTo)} (out ${range(t.outputFrom, t.outputTo)})`;
 }
 
 const SHADES = ['  ·', '  ░', '  ▒', '  ▓', '  █'];

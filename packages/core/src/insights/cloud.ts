@@ -258,7 +258,7 @@ export function compareWithCloud(aggregation: Aggregation, options: CloudOptions
     throw new MonitorError('INVALID_INPUT', `Invalid usdPerUnit: got ${describeValue(usdPerUnit)} (expected the USD value of one unit of the file's currency, a number > 0).`, {
       value: usdPerUnit,
     });
-  const NO_RATE = 'the file’s prices have no currency: give usdPerUnit (1 when they are in USD)';
+  const NO_RATE = 'the file’s prices have no currency: give what one unit is worth in USD (usdPerUnit, or --usd-rate; 1 when they are in USD)';
 
   const compared = targets.map((target): CloudTargetComparison => {
     const pricer = new CatalogPricer(target);
