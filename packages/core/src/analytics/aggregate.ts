@@ -239,7 +239,7 @@ export async function scanModel(
   const slotted = bySlot || runs.length > 0;
   const tiers = [...plan.tiers.map((t) => t.tierIndex), Number.NaN, UNUSABLE_ROWS];
   // the group key (see GroupKey): split points are validated numbers (times) and safe integers (token counts), so literal SQL
-  let code = `CASE WHEN ${usableRequest(d, source)} THEN ${tierCaseSql(plan, true, String(tiers.length - 2))} ELSE ${tiers.length - 1} END`;
+  let code = `CASE WHEN ${usableRequest(d, source)} THEN ${tierCaseSql(plan, tiers.length - 2)} ELSE ${tiers.length - 1} END`;
   let width = tiers.length;
   const bounds = [...new Set([...splits.inputBounds, ...gapBounds(plan)])].sort((a, b) => a - b);
   for (const [column, points] of [[source.time, splits.splits], ['input_tokens', bounds]] as const) {

@@ -36,17 +36,16 @@ function int(n: number): string {
 }
 
 /**
- * A SQL expression giving the tier of a request from its `input_tokens` / `output_tokens` columns: its
- * tier index, or with `ordinals` its position in `plan.tiers`; `unmatched` (NULL by default) when no
- * tier matches (the request is then reported as unpriced, never as free).
+ * A SQL expression giving the tier that prices a request, from its `input_tokens` / `output_tokens`
+ * columns, as its position in `plan.tiers`; `unmatched` (an integer) when no tier matches (the request is
+ * then reported as unpriced, never as free).
  */
-export function tierCaseSql(plan: TierPlan, ordinals = false, unmatched = 'NULL'): string {
-  const value = (tierIndex: number, ordinal: number) => (ordinals ? String(ordinal) : int(tierIndex));
+export function tierCaseSql(plan: TierPlan, unmatched: number): string {
   const arms: string[] = [];
   if (plan.kind === 'ranges') {
     plan.tiers.forEach((t, i) => {
       const upper = t.endTokens === -1 ? '' : ` AND input_tokens <= ${int(t.endTokens)}`;
-      arms.push(`WHEN input_tokens >= ${int(t.startTokens)}${upper} THEN ${value(t.tierIndex, i)}`);
+      arms.push(`WHEN input_tokens >= ${int(t.startTokens)}${upper} THEN ${i}`);
     });
   } else {
     // the original's last algorithm: a lower bound is exclusive unless it is 0, an upper bound inclusive, -1 unbounded
@@ -54,11 +53,11 @@ export function tierCaseSql(plan: TierPlan, ordinals = false, unmatched = 'NULL'
       [min === 0 ? `${column} >= 0` : `${column} > ${int(min)}`, ...(max === -1 ? [] : [`${column} <= ${int(max)}`])].join(' AND ');
     plan.tiers.forEach((t, i) =>
       arms.push(
-        `WHEN ${within('input_tokens', t.minInputTokens, t.maxInputTokens)} AND ${within('output_tokens', t.minOutputTokens, t.maxOutputTokens)} THEN ${value(t.tierIndex, i)}`,
+        `WHEN ${within('input_tokens', t.minInputTokens, t.maxInputTokens)} AND ${within('output_tokens', t.minOutputTokens, t.maxOutputTokens)} THEN ${i}`,
       ),
     );
   }
-  return arms.length === 0 ? unmatched : `CASE ${arms.join(' ')} ELSE ${unmatched} END`;
+  return arms.length === 0 ? String(unmatched) : `CASE ${arms.join(' ')} ELSE ${unmatched} END`;
 }
 
 /**
