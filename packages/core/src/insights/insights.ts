@@ -164,14 +164,17 @@ function withoutCache(plan: TierPlan): TierPlan {
 
 const NO_RUNTIME = 'no runtime recorded for this model in the window (only its requests): the hours it was loaded are not known';
 const UNUSABLE_HOURLY = 'the stored hourly price cannot be used (see the model’s problems)';
+const NO_HOURLY_PRICE = 'no hourly price set';
 
 /**
  * What a model's summary cost as billed, as a figure: unknown when it is billed by the hour and its
- * hourly price cannot be used, or it has requests but no runtime recorded; noting the requests no tier prices.
+ * hourly price is not set (0, the default) or cannot be used, or it has requests but no runtime
+ * recorded; noting the requests no tier prices.
  */
 export function billedCost(p: Priced, s: ModelSummary): Figure {
   if (p.billing.useTierPricing) return known(s.tierCost, 'currency', s.unpricedRequests > 0 ? `leaves out ${s.unpricedRequests} requests no tier prices` : undefined);
   if (!p.hourlyKnown) return unknown('currency', UNUSABLE_HOURLY);
+  if (p.billing.hourlyPrice === 0) return unknown('currency', NO_HOURLY_PRICE);
   if (s.runtimeSeconds === 0 && s.requests > 0) return unknown('currency', NO_RUNTIME);
   return known(s.hourlyCost, 'currency');
 }
@@ -330,13 +333,13 @@ function modelInsights(p: Priced, s: ModelSummary, window: Window, hours: WeekHo
   // billing advice
   const tierFigure = (): Figure => {
     if (byTier) return billedCost(p, s);
-    if (!byTier && !hasTierPrices(plan)) return unknown('currency', 'no tier prices set (every tier is priced 0)');
+    if (!hasTierPrices(plan)) return unknown('currency', 'no tier prices set (every tier is priced 0)');
     return known(tierTotal, 'currency', unpricedNote);
   };
   const hourlyFigure = (): Figure => {
     if (!byTier) return billedCost(p, s);
     if (!hourlyPriceKnown) return unknown('currency', UNUSABLE_HOURLY);
-    if (!hourlySet) return unknown('currency', 'no hourly price set');
+    if (!hourlySet) return unknown('currency', NO_HOURLY_PRICE);
     if (noRuntime) return unknown('currency', NO_RUNTIME);
     return known((s.runtimeSeconds * billing.hourlyPrice) / HOUR, 'currency');
   };
@@ -345,7 +348,7 @@ function modelInsights(p: Priced, s: ModelSummary, window: Window, hours: WeekHo
   const actualCost = byTier ? tierCostFigure : hourlyCostFigure;
   const other = byTier ? hourlyCostFigure : tierCostFigure;
   const runtimeHours = known(s.runtimeSeconds / HOUR, 'hours', noRuntime ? NO_RUNTIME : undefined);
-  const millionTokens = known(tokens / 1e6, 'tokens');
+  const allTokens = known(tokens, 'tokens');
   const switchSaving: Figure =
     actualCost.value === null ? unknown('currency', actualCost.reason!) : other.value === null ? unknown('currency', other.reason!) : known(actualCost.value - other.value, 'currency', actualCost.reason ?? other.reason);
   const cheaperMethod =
@@ -361,8 +364,8 @@ function modelInsights(p: Priced, s: ModelSummary, window: Window, hours: WeekHo
     tierCost: tierCostFigure,
     hourlyCost: hourlyCostFigure,
     breakEvenHourlyPrice: ratio(tierCostFigure, noRuntime ? unknown('hours', NO_RUNTIME) : runtimeHours, 'currency/hour', 'no runtime in the window'),
-    breakEvenPricePerMillion: ratio(hourlyCostFigure, millionTokens, 'currency/Mtok', 'no tokens in the window'),
-    effectiveCostPerMillion: ratio(actualCost, millionTokens, 'currency/Mtok', 'no tokens in the window'),
+    breakEvenPricePerMillion: ratio(hourlyCostFigure, allTokens, 'currency/Mtok', 'no tokens in the window', 1e6),
+    effectiveCostPerMillion: ratio(actualCost, allTokens, 'currency/Mtok', 'no tokens in the window', 1e6),
     switchSaving,
     cheaperMethod,
   };
@@ -372,7 +375,7 @@ function modelInsights(p: Priced, s: ModelSummary, window: Window, hours: WeekHo
   let idleCost: Figure;
   if (noRuntime) idleCost = unknown('currency', NO_RUNTIME);
   else if (!hourlyPriceKnown) idleCost = unknown('currency', UNUSABLE_HOURLY);
-  else if (!hourlySet) idleCost = unknown('currency', byTier ? 'no hourly price set' : 'the hourly price is 0');
+  else if (!hourlySet) idleCost = unknown('currency', NO_HOURLY_PRICE);
   else idleCost = known((s.idleSeconds * billing.hourlyPrice) / HOUR, 'currency', byTier ? 'at the hourly price; the model is billed per token' : undefined);
   const idle: IdleMoney = {
     runtimeHours,
@@ -424,14 +427,15 @@ function modelInsights(p: Priced, s: ModelSummary, window: Window, hours: WeekHo
           plan.tiers.some((t) => t.supportCache) ? unpricedNote : 'no tier has a cache price: cache hits are billed as input',
         );
 
-  const costReason = !byTier && !hourlyPriceKnown ? UNUSABLE_HOURLY : byTier ? unpricedNote : undefined;
+  // an hourly model without a usable price set: its runtime cells cost an unknown amount
+  const costReason = byTier ? unpricedNote : !hourlyPriceKnown ? UNUSABLE_HOURLY : !hourlySet ? NO_HOURLY_PRICE : undefined;
   const hourOfWeek: HourOfWeek = {
     timeZone,
     requests: { unit: 'requests', values: [...cells.requests] },
     tokens: { unit: 'tokens', values: [...cells.tokens] },
     cost: {
       unit: 'currency',
-      values: [...cells.cost].map((v, i) => (!byTier && !hourlyPriceKnown && cells.runtime[i]! > 0 ? null : v)),
+      values: [...cells.cost].map((v, i) => (!byTier && !hourlySet && cells.runtime[i]! > 0 ? null : v)),
       ...(costReason === undefined ? {} : { reason: costReason }),
     },
     runtimeHours: { unit: 'hours', values: [...cells.runtime].map((v) => v / HOUR) },
