@@ -78,6 +78,16 @@ describe('insightsOf on a hand-made aggregation', () => {
     expect(insights.total.hourOfWeek.cost.values[cell(6, 2)]).toBe(2);
   });
 
+  it('an hourly model whose price was never set (0, the default) has an unknown cost, not a free one', () => {
+    const unset = model('gpu', { useTierPricing: false, hourlyPrice: 0, tierPricing: [] }, [], [{ start: at('2024-10-21T10:00:00Z'), end: at('2024-10-21T12:00:00Z'), open: false }]);
+    const [m] = insightsOf(aggregation([unset], at('2024-10-21T00:00:00Z'), at('2024-10-28T00:00:00Z')), { timeZone: 'UTC' }).models;
+    for (const figure of [m!.billing.actualCost, m!.billing.hourlyCost, m!.idle.idleCost]) expect(figure).toEqual(unknown('currency', 'no hourly price set'));
+    expect(m!.idle.idleHours).toEqual(known(2, 'hours'));
+    expect(m!.hourOfWeek.cost.values[cell(0, 10)]).toBeNull();
+    expect(m!.hourOfWeek.cost.values[cell(0, 9)]).toBe(0);
+    expect(m!.hourOfWeek.cost.reason).toBe('no hourly price set');
+  });
+
   it('refuses a bad zone, an aggregation a summary made, and unknown models, by name', () => {
     const a = aggregation([gpu(true)]);
     expect(isMonitorError(thrown(() => insightsOf(a, { timeZone: 'Mars/Olympus' })), 'INVALID_INPUT')).toBe(true);
