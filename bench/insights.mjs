@@ -2,8 +2,9 @@
 // times monitor.summary() over the 30 days next to everything `llm-monitor insights` computes for the
 // same window (its one scan per model, the insights beside the previous period, the month projection),
 // and the cloud comparison with three catalog models (its scan split at their tier thresholds, and the
-// pricing), in the same process, interleaved so that a busy machine slows all three alike.
-// Prints `name: value unit` lines.
+// pricing), in the same process, interleaved so that a busy machine slows all three alike. Each is timed
+// by the wall clock and by this process's CPU time (SQLite runs in-process, so CPU time is the work done,
+// steadier than the wall clock on a machine shared with other jobs). Prints `name: value unit` lines.
 //   node bench/insights.mjs [--requests 1000000] [--models 10] [--runs 7] [--keep path.db]
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,16 +61,23 @@ const tasks = {
     comparison = compareWithCloud(aggregation, { ...window, targets, usdPerUnit: 1 });
   },
 };
-const samples = Object.fromEntries(Object.keys(tasks).map((name) => [name, []]));
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+const samples = Object.fromEntries(Object.keys(tasks).map((name) => [name, { wall: [], cpu: [] }]));
 for (const task of Object.values(tasks)) await task(); // warm-up
 for (let run = 0; run < RUNS; run++)
   for (const [name, task] of Object.entries(tasks)) {
     const t = process.hrtime.bigint();
+    const c = cpuMs();
     await task();
-    samples[name].push(Number(process.hrtime.bigint() - t) / 1e6);
+    samples[name].cpu.push(cpuMs() - c);
+    samples[name].wall.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
-const ms = Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, median(list)]));
+const ms = Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, median(s.wall)]));
+const cpu = Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, median(s.cpu)]));
 
 // the pricing alone, on an aggregation already made (what the analyzer does when another model is picked)
 const scanned = await reader.aggregate({ ...insightScan({ ...window, now, timeZone: TIME_ZONE }), inputBounds: cloudInputBounds(targets) });
@@ -86,6 +94,9 @@ line('insights_ms', ms.insights.toFixed(1), 'ms');
 line('insights_ratio', (ms.insights / ms.summary).toFixed(2), 'x');
 line('cloud_compare_ms', ms.cloud.toFixed(1), 'ms');
 line('cloud_compare_ratio', (ms.cloud / ms.summary).toFixed(2), 'x');
+line('summary_cpu_ms', cpu.summary.toFixed(1), 'ms');
+line('insights_cpu_ratio', (cpu.insights / cpu.summary).toFixed(2), 'x');
+line('cloud_compare_cpu_ratio', (cpu.cloud / cpu.summary).toFixed(2), 'x');
 line('cloud_pricing_only_ms', median(pricingSamples).toFixed(1), 'ms');
 line('cloud_models', targets.length, 'models');
 line('summary_cost', summary.total.cost.toFixed(6), 'currency');
