@@ -80,6 +80,11 @@ describe('insights as a table and as CSV', () => {
     expect(text).toMatch(/\[\d\] no hourly price set/);
     // without --usd-rate the saving is not known: the file's prices have no currency
     expect(text).toContain('the file’s prices have no currency');
+    expect(text).toContain('vs before');
+    // all recorded data has no period before it: said once, and no empty "vs before" columns
+    const all = await run(['--db', demo, '--tz', 'UTC']);
+    expect(all).toContain('No comparison: the window is unbounded');
+    expect(all).not.toContain('vs before');
     for (const table of text.split('\n\n').filter((block) => block.includes('┌'))) {
       const lines = table.split('\n').filter((line) => /^[┌│├└]/.test(line));
       expect(new Set(lines.map((line) => line.length)).size).toBe(1);

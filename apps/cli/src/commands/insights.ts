@@ -231,7 +231,14 @@ type FigureColumn<R> = { header: string; text: (row: R) => string } | { header: 
  * A titled table of figures, one row per model and (when `total` is given) a totals row: an unknown
  * figure is `—` with the number of its reason, listed under the table.
  */
-function figureTable<R>(lines: string[], title: string, rows: readonly R[], total: R | null, columns: readonly FigureColumn<NoInfer<R>>[], after: string[] = []): void {
+function figureTable<R>(
+  lines: string[],
+  title: string,
+  rows: readonly R[],
+  total: R | null,
+  columns: readonly FigureColumn<NoInfer<R>>[],
+  { after = [], deltas = true }: { after?: string[]; deltas?: boolean } = {},
+): void {
   const notes = new Notes();
   const all = total === null ? rows : [...rows, total];
   const headers: Column[] = [];
@@ -249,7 +256,7 @@ function figureTable<R>(lines: string[], title: string, rows: readonly R[], tota
       const f = figure(row);
       return f === undefined ? '' : cell(f, show, notes);
     });
-    if (column.delta) {
+    if (column.delta && deltas) {
       headers.push({ header: 'vs before', align: 'right' });
       cells.push((row) => {
         const f = figure(row);
@@ -278,6 +285,8 @@ function insightsTable(output: InsightsOutput, label: string, options: InsightsO
     return `${lines.join('\n')}\n`;
   }
   type Row = (typeof insights.models)[number];
+  // without a period before the window there is nothing to compare with: no "vs before" columns
+  const deltas = output.previous !== null;
   const name = { header: 'model', text: (r: { name: string }) => r.name };
   const total = { ...insights.total, name: 'total' };
 
@@ -304,9 +313,13 @@ function insightsTable(output: InsightsOutput, label: string, options: InsightsO
       { header: 'paid /M tok', figure: (r) => r.b.effectiveCostPerMillion },
       { header: 'cheaper', text: (r) => (r.b.cheaperMethod === undefined ? '' : (r.b.cheaperMethod ?? '—')) },
     ],
-    t.possibleSaving.value !== null && t.possibleSaving.value > 0
-      ? [`Each model on its cheaper billing method would have cost ${actual(t.bestCost.value!)} instead of ${actual(t.actualCost.value!)}: ${actual(t.possibleSaving.value)} less.`]
-      : [],
+    {
+      deltas,
+      after:
+        t.possibleSaving.value !== null && t.possibleSaving.value > 0
+          ? [`Each model on its cheaper billing method would have cost ${actual(t.bestCost.value!)} instead of ${actual(t.actualCost.value!)}: ${actual(t.possibleSaving.value)} less.`]
+          : [],
+    },
   );
 
   type Totalled = Pick<Row, 'name' | 'idle' | 'cache'>;
@@ -316,7 +329,7 @@ function insightsTable(output: InsightsOutput, label: string, options: InsightsO
     { header: 'idle h', figure: (r) => r.idle.idleHours, show: hours },
     { header: 'idle', figure: (r) => r.idle.idleShare, show: percent },
     { header: 'idle cost', figure: (r) => r.idle.idleCost, delta: true },
-  ]);
+  ], { deltas });
   const matrix = insights.total.hourOfWeek;
   lines.push('', `Idle hours by hour of the week (${timeZone}), all models:`, ...heatmap(matrix.idleHours, (v) => `${formatNumber(v, { decimals: 1 })} h`));
   lines.push('', `Requests by hour of the week (${timeZone}), all models:`, ...heatmap(matrix.requests, (v) => `${formatNumber(v)} requests`));
@@ -326,7 +339,7 @@ function insightsTable(output: InsightsOutput, label: string, options: InsightsO
     { header: 'cache-hit tok', figure: (r) => r.cache.cacheHitTokens, show: tokens },
     { header: 'hit rate', figure: (r) => r.cache.hitRate, show: percent },
     { header: 'saving', figure: (r) => r.cache.saving, delta: true },
-  ]);
+  ], { deltas });
 
   // tiers at work: one row per tier of each model (and per uncovered range that requests fell in)
   const tierRows = insights.models.flatMap((m) =>
@@ -372,6 +385,7 @@ function insightsTable(output: InsightsOutput, label: string, options: InsightsO
         { header: 'saving USD', figure: (r) => r.saving, delta: true },
         { header: 'over context', figure: (r) => r.overContextWindow, show: tokens },
       ],
+      { deltas },
     );
   }
   return `${lines.join('\n')}\n`;
