@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // the cloud comparison is its own entry: only apps that import it load the price catalog
+  entry: { index: 'src/index.ts', cloud: 'src/insights/cloud.ts' },
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -4,6 +4,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportDbCommand } from './commands/export-db.js';
 import { registerExportCommand } from './commands/export.js';
+import { registerInsightsCommand } from './commands/insights.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerModelsCommand } from './commands/models.js';
 import { registerPricingCommand } from './commands/pricing.js';
@@ -33,6 +34,8 @@ Exit codes: 0 success, 1 something to fix (one line on stderr says what), 2 a us
 Examples:
   $ llm-monitor demo                      a simulated week in webui/monitoring.db, for a first look
   $ llm-monitor report --last 7d --by day usage and cost per day, then per model
+  $ llm-monitor insights --last 7d        billing advice, idle money, cache savings, tiers at work,
+                                          a month projection; --compare openai:gpt-4o-mini for cloud prices
   $ llm-monitor models                    the models, their billing and last request
   $ llm-monitor serve                     the browser analyzer with the database loaded
   $ llm-monitor migrate --from webui/monitoring.db --to postgres://monitor@db.internal/llm
@@ -42,6 +45,7 @@ Examples:
   $ llm-monitor help report               any command's options and examples`,
     );
   registerReportCommand(program);
+  registerInsightsCommand(program);
   registerModelsCommand(program);
   registerPricingCommand(program);
   registerExportCommand(program);

@@ -1,9 +1,36 @@
-export { Monitor, type MonitorOptions, type ProgramSession, type SeriesOptions, type SummaryOptions } from './monitor/monitor.js';
-export type { Aggregation, ModelAggregate, Run, SlotGroups } from './analytics/aggregate.js';
+export { Monitor, type AggregateOptions, type MonitorOptions, type ProgramSession, type SeriesOptions, type SummaryOptions } from './monitor/monitor.js';
+export type { Aggregation, ModelAggregate, Run, ScanSplits, SlotGroups } from './analytics/aggregate.js';
+export { MAX_SPLITS } from './analytics/aggregate.js';
 export type { BucketUsage, ModelSummary, ReportOptions, Series, SeriesBucket, SeriesReportOptions, Summary, UsageTotals } from './analytics/report.js';
 export { MAX_BUCKETS, dataSpan, rescanNeeded, seriesOf, summarize } from './analytics/report.js';
 export type { Description, ModelDescription } from './analytics/describe.js';
-export { tierProblems, tierWindowProblems, type TierProblem } from './pricing/tiers.js';
+export { type Cells, type Compared, type ComparedCells, type ComparedFigure, type Figure, type Unit, compare } from './insights/figure.js';
+export {
+  type BillingAdvice,
+  type CacheSavings,
+  type HourOfWeek,
+  type IdleMoney,
+  type InsightOptions,
+  type Insights,
+  type ModelInsights,
+  type TierRow,
+  type TotalInsights,
+  type Usage,
+  insightsOf,
+} from './insights/insights.js';
+export { WEEK_CELLS, WEEKDAYS } from './insights/hour-of-week.js';
+export {
+  PROJECTION_BASIS_DAYS,
+  type InsightReport,
+  type InsightReportOptions,
+  type InsightScan,
+  type InsightScanOptions,
+  type ProjectedCost,
+  type Projection,
+  insightReport,
+  insightScan,
+} from './insights/period.js';
+export { tierProblems, tierWindowProblems, type TierProblem, uncoveredInputs, type UncoveredInputs } from './pricing/tiers.js';
 export { pricingProblems, type PricingOverride, type PricingOverrides, type PricingProblem, type TierWindowInput } from './pricing/override.js';
 export { BUCKETS, type Bucket, bucketBoundaries, checkTimeZone, localTimeZone, zoneOffset } from './time/time-zone.js';
 export { bucketLabel, epochToWall, formatDateTime, parseTime, wallToEpoch } from './time/wall-clock.js';

@@ -2,6 +2,7 @@ import { Monitor, type MonitorOptions, type Series, type Summary, dataSpan, isMo
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureBytes } from './fixtures.js';
 import type { DriverHarness } from './harness.js';
+import { insightsTests } from './insights-suite.js';
 
 const T0 = 1_710_000_000; // an exact hour: 2024-03-09T16:00:00Z
 const at = (iso: string) => Date.parse(iso) / 1000;
@@ -386,6 +387,16 @@ export function analyticsSuite(harness: DriverHarness): void {
         'no billing settings: it was created by a write, never configured',
       );
     });
+
+    describe('insights', () =>
+      insightsTests(
+        harness,
+        (monitor) => {
+          open.push(monitor);
+          return monitor;
+        },
+        fresh,
+      ));
 
     withFiles('describes the seed file: shapes, counts and open runs', async () => {
       const m = await Monitor.open(await harness.fromBytes!(fixtureBytes('seed-v1-dev'), { readOnly: true }), { readOnly: true });

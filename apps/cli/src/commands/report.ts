@@ -187,6 +187,7 @@ function reportTable(options: ReportOptions, label: string, summary: Summary, se
     { header: 'runtime', align: 'right' },
     { header: 'cost', align: 'right' },
     { header: 'per M tok', align: 'right' },
+    { header: 'idle', align: 'right' },
     ...(unpriced ? [{ header: 'unpriced', align: 'right' as const }] : []),
   ];
   const all = [...summary.models, summary.total];
@@ -202,6 +203,7 @@ function reportTable(options: ReportOptions, label: string, summary: Summary, se
     formatHours(m.runtimeSeconds),
     cost(m.cost),
     m.costPerMillionTokens === null ? '—' : perMillion(m.costPerMillionTokens),
+    formatHours(m.idleSeconds),
     ...(unpriced ? [formatNumber(m.unpricedRequests)] : []),
   ];
   lines.push(renderTable(columns, summary.models.map((m) => row(m.name, m.billingMethod, m)), row('total', '', summary.total)));
@@ -209,6 +211,12 @@ function reportTable(options: ReportOptions, label: string, summary: Summary, se
     lines.push(
       '',
       `${formatNumber(summary.total.unpricedRequests)} requests matched no price tier: they are counted as unpriced, not as free (see \`llm-monitor pricing show MODEL\`).`,
+    );
+  if (summary.total.idleSeconds > 0)
+    lines.push(
+      '',
+      `Idle: ${formatHours(summary.total.idleSeconds)} of ${formatHours(summary.total.runtimeSeconds)} runtime served no request (15-minute slots). ` +
+        '`llm-monitor insights` shows what that costs and when, the cheaper billing method, cache savings, a month projection and cloud prices.',
     );
   return `${lines.join('\n')}\n`;
 }

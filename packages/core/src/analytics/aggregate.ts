@@ -1,3 +1,4 @@
+import { MonitorError, describeValue } from '../errors.js';
 import type { SqlValue } from '../driver/driver.js';
 import type { Session } from '../driver/executor.js';
 import type { ModelBilling, Shape } from '../monitor/types.js';
@@ -6,7 +7,8 @@ import { type StoredBilling, num } from '../schema/file-values.js';
 import type { Dialect } from '../driver/dialect.js';
 import { Conditions, type RequestSource } from '../schema/layouts/layout.js';
 import { type PricingOverride, effectiveBilling } from '../pricing/override.js';
-import { type TierPlan, tierCaseSql, tierPlan } from '../pricing/tiers.js';
+import { type TierPlan, tierCaseSql, tierPlan, uncoveredInputs } from '../pricing/tiers.js';
+import { MAX_EPOCH_SECONDS, checkTime } from '../monitor/validate.js';
 import { SLOT_SECONDS } from '../time/time-zone.js';
 
 /**
@@ -83,20 +85,96 @@ export interface Aggregation {
   to: number | null;
   /** True when the groups are per 15-minute slot (so any grid-aligned part of the window can be reported). */
   bySlot: boolean;
+  /**
+   * Times inside the window the scan split its groups at (see {@link ScanSplits}): besides the 15-minute
+   * grid and the window's own bounds, a report can begin or end at these. Ascending.
+   */
+  splits: number[];
+  /** Input-token counts the scan split its groups at (see {@link ScanSplits}). Ascending. */
+  inputBounds: number[];
   models: ModelAggregate[];
   /** Models left out of the scan and why (a mapping row naming another model's tables, missing tables). */
   problems: string[];
 }
 
+/**
+ * Where a scan splits its groups besides the 15-minute slot and the tier. A report of a part of the
+ * window may begin and end only where the groups were split, and a price that depends on the input size
+ * (another catalog's tiers) can be applied to a group only if all its requests lie on one side of each
+ * of its thresholds: these say where else to split, so that one scan still answers everything.
+ */
+export interface ScanSplits {
+  /**
+   * Times (epoch seconds) inside the window, e.g. the start of a previous period or "7 days ago" when they
+   * are not on the 15-minute grid: every group then holds only requests before such a time or only at or
+   * after it. At most {@link MAX_SPLITS}.
+   */
+  splits?: readonly number[];
+  /**
+   * Input-token counts (whole numbers >= 1): every group then holds only requests with fewer input tokens
+   * or only requests with at least that many (its `minInput`/`maxInput` say which). At most
+   * {@link MAX_SPLITS}. Range tiers with more than one uncovered input range add their own bounds, so that
+   * unpriced requests are grouped by the gap they fall in.
+   */
+  inputBounds?: readonly number[];
+}
+
+/** At most this many split times and this many input bounds per scan. */
+export const MAX_SPLITS = 64;
+
+/** The checked, sorted, de-duplicated splits of a scan of `window` (INVALID_INPUT naming a bad value). */
+export function checkScanSplits(options: ScanSplits, window: Window): { splits: number[]; inputBounds: number[] } {
+  const list = (name: 'splits' | 'inputBounds', check: (value: unknown) => number): number[] => {
+    const values = options[name];
+    if (values === undefined) return [];
+    if (!Array.isArray(values) || values.length > MAX_SPLITS)
+      throw new MonitorError('INVALID_INPUT', `Invalid ${name}: got ${describeValue(values)} (expected an array of at most ${MAX_SPLITS} numbers).`, { value: values });
+    return [...new Set(values.map(check))].sort((a, b) => a - b);
+  };
+  const splits = list('splits', (value) => {
+    const t = checkTime(undefined, 'split', value);
+    if ((window.from !== null && t <= window.from) || (window.to !== null && t >= window.to))
+      throw new MonitorError('INVALID_INPUT', `Invalid split: ${t} is not inside the window [${window.from ?? '-∞'}, ${window.to ?? '∞'}).`, { value: t });
+    return t;
+  });
+  const inputBounds = list('inputBounds', (value) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+      throw new MonitorError('INVALID_INPUT', `Invalid input bound: got ${describeValue(value)} (expected a whole number of input tokens >= 1).`, { value });
+    return value;
+  });
+  return { splits, inputBounds };
+}
+
+/** `CASE WHEN column < b1 THEN 0 WHEN column < b2 THEN 1 … ELSE n END`: which side of each bound a row is on. */
+function sideOf(column: string, bounds: readonly number[]): string {
+  return `CASE ${bounds.map((b, i) => `WHEN ${column} < ${b} THEN ${i}`).join(' ')} ELSE ${bounds.length} END`;
+}
+
 const GROUP_COLUMNS = ['slot', 'tier', 'requests', 'inputTokens', 'outputTokens', 'cacheHits', 'cacheN', 'promptN', 'minInput', 'maxInput', 'firstAt', 'lastAt'] as const;
 
-function toGroups(rows: readonly Record<string, SqlValue>[]): SlotGroups {
+/**
+ * How a group's key encodes its slot and tier: `slot × width + code`, where `code mod (tiers + 2)` is the
+ * tier's position in the plan (`tiers`: no tier matched, `tiers + 1`: unusable values) and the rest of
+ * `code` which side of each split and bound its requests are on. One integer key makes SQL sort on one
+ * column instead of several, which is most of what grouping by slot costs.
+ */
+interface GroupKey {
+  slotted: boolean;
+  width: number;
+  /** Tier index per tier code: the plan's tiers, then NaN (unpriced), then UNUSABLE_ROWS. */
+  tiers: number[];
+}
+
+function toGroups(rows: readonly Record<string, SqlValue>[], key: GroupKey): SlotGroups {
   const n = rows.length;
   const columns = Object.fromEntries(GROUP_COLUMNS.map((c) => [c, new Float64Array(n)])) as Record<(typeof GROUP_COLUMNS)[number], Float64Array>;
-  const orNaN = (value: SqlValue | undefined) => (value === null || value === undefined ? Number.NaN : Number(value));
+  const codes = key.tiers.length;
   rows.forEach((row, i) => {
-    columns.slot[i] = orNaN(row.slot);
-    columns.tier[i] = orNaN(row.tier);
+    const k = num(row.group_key);
+    const slot = key.slotted ? Math.floor(k / key.width) : Number.NaN;
+    const code = key.slotted ? k - slot * key.width : k;
+    columns.slot[i] = slot;
+    columns.tier[i] = key.tiers[code % codes]!;
     columns.requests[i] = num(row.requests);
     columns.inputTokens[i] = num(row.input_tokens);
     columns.outputTokens[i] = num(row.output_tokens);
@@ -137,6 +215,7 @@ export async function scanModel(
   override: PricingOverride | undefined,
   window: Window,
   bySlot: boolean,
+  splits: { splits: readonly number[]; inputBounds: readonly number[] } = { splits: [], inputBounds: [] },
 ): Promise<ModelAggregate> {
   const d = session.dialect;
   const billing = effectiveBilling(model.name, stored.usable, override);
@@ -157,14 +236,27 @@ export async function scanModel(
     }
   }
 
-  let groups = toGroups([]);
+  const slotted = bySlot || runs.length > 0;
+  const tiers = [...plan.tiers.map((t) => t.tierIndex), Number.NaN, UNUSABLE_ROWS];
+  // the group key (see GroupKey): split points are validated numbers (times) and safe integers (token counts), so literal SQL
+  let code = `CASE WHEN ${usableRequest(d, source)} THEN ${tierCaseSql(plan, tiers.length - 2)} ELSE ${tiers.length - 1} END`;
+  let width = tiers.length;
+  const bounds = [...new Set([...splits.inputBounds, ...gapBounds(plan)])].sort((a, b) => a - b);
+  for (const [column, points] of [[source.time, splits.splits], ['input_tokens', bounds]] as const) {
+    if (points.length === 0) continue;
+    code = `${code} + ${width} * ${sideOf(column, points)}`;
+    width *= points.length + 1;
+  }
+  // slot × width must stay an exact integer up to the latest time a request may have
+  if (width > Number.MAX_SAFE_INTEGER / (MAX_EPOCH_SECONDS / SLOT_SECONDS + 1))
+    throw new MonitorError('INVALID_INPUT', `Model ${describeValue(model.name)} has too many tiers for this many splits and input bounds; give fewer.`, { model: model.name });
+  const key: GroupKey = { slotted, width, tiers };
+  let groups = toGroups([], key);
   if (source.present) {
-    const slotted = bySlot || runs.length > 0;
     const where = new Conditions(source.where, source.params).add(`${source.time} >= ?`, window.from).add(`${source.time} < ?`, window.to);
     // the S5–S7 cache formula needs the raw cache_n / prompt_n sums; the range tiers only the hits
     const columns = [
-      `${slotted ? d.slot(source.time, SLOT_SECONDS) : 'NULL'} AS slot`,
-      `CASE WHEN ${usableRequest(d, source)} THEN ${tierCaseSql(plan)} ELSE ${UNUSABLE_ROWS} END AS tier`,
+      `${slotted ? `${d.slot(source.time, SLOT_SECONDS)} * ${width} + ` : ''}${code} AS group_key`,
       'COUNT(*) AS requests',
       `${total('input_tokens')} AS input_tokens`,
       `${total('output_tokens')} AS output_tokens`,
@@ -176,8 +268,8 @@ export async function scanModel(
       `MIN(${source.time}) AS first_at`,
       `MAX(${source.time}) AS last_at`,
     ];
-    const rows = await session.query(`SELECT ${columns.join(', ')} FROM ${source.table}${where.where} GROUP BY ${slotted ? '1, 2' : '2'}`, where.params);
-    groups = toGroups(rows);
+    const rows = await session.query(`SELECT ${columns.join(', ')} FROM ${source.table}${where.where} GROUP BY 1`, where.params);
+    groups = toGroups(rows, key);
   }
   return {
     name: model.name,
@@ -189,6 +281,17 @@ export async function scanModel(
     groups,
     runs,
   };
+}
+
+/**
+ * The bounds of the input ranges no range tier covers, when there is more than one: splitting there
+ * groups unpriced requests by the gap they fall in (with one gap, the tier column already does).
+ */
+function gapBounds(plan: TierPlan): number[] {
+  if (plan.kind !== 'ranges') return [];
+  const gaps = uncoveredInputs(plan.tiers);
+  if (gaps.length < 2) return [];
+  return gaps.flatMap((g) => (g.last === null ? [g.first] : [g.first, g.last + 1])).filter((b) => b >= 1);
 }
 
 /** Seconds of [start, end) inside [from, to). */

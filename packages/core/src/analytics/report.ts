@@ -3,7 +3,7 @@ import type { ModelBilling, Shape } from '../monitor/types.js';
 import { checkTime } from '../monitor/validate.js';
 import { type Aggregation, type ModelAggregate, type SlotGroups, UNUSABLE_ROWS, type Window, overlap } from './aggregate.js';
 import { type PricingOverrides, effectiveBilling, ownValue } from '../pricing/override.js';
-import { type TierPlan, sameTierAssignment, tierCost, tierPlan } from '../pricing/tiers.js';
+import { type TierPlan, type TokenSums, sameTierAssignment, tierCost, tierPlan } from '../pricing/tiers.js';
 import { type Bucket, SLOT_SECONDS, bucketBoundaries } from '../time/time-zone.js';
 
 /**
@@ -172,7 +172,7 @@ function costPerMillion(totals: UsageTotals): number | null {
 }
 
 /** A model of the aggregation with the billing to price it with. */
-interface Priced {
+export interface Priced {
   model: ModelAggregate;
   billing: ModelBilling;
   plan: TierPlan;
@@ -181,10 +181,12 @@ interface Priced {
   problems: string[];
 }
 
-function checkBound(what: 'from' | 'to', value: number | undefined, own: number | null, bySlot: boolean): number | null {
+function checkBound(what: 'from' | 'to', value: number | undefined, aggregation: Aggregation): number | null {
+  const { bySlot } = aggregation;
+  const own = aggregation[what];
   if (value === undefined) return own;
   const t = checkTime(undefined, what, value);
-  if (t === own) return t;
+  if (t === own || aggregation.splits.includes(t)) return t;
   const outside = own !== null && (what === 'from' ? t < own : t > own);
   if (outside)
     throw new MonitorError('INVALID_INPUT', `Invalid ${what}: ${t} lies outside the aggregated window (${what} ${own}); aggregate that range first.`, {
@@ -195,17 +197,17 @@ function checkBound(what: 'from' | 'to', value: number | undefined, own: number 
   if (t % SLOT_SECONDS !== 0)
     throw new MonitorError(
       'INVALID_INPUT',
-      `Invalid ${what}: ${t} is not on the 15-minute grid (a multiple of ${SLOT_SECONDS} s) that an aggregation can be split at; aggregate that window instead.`,
+      `Invalid ${what}: ${t} is not on the 15-minute grid (a multiple of ${SLOT_SECONDS} s) nor one of the aggregation's splits; aggregate with it as a split (or that window) instead.`,
       { value: t },
     );
   return t;
 }
 
-function subWindow(aggregation: Aggregation, options: ReportOptions): Window {
+export function subWindow(aggregation: Aggregation, options: ReportOptions): Window {
   if (typeof options !== 'object' || options === null)
     throw new MonitorError('INVALID_INPUT', `Invalid options: got ${describeValue(options)}.`, { value: options });
-  const from = checkBound('from', options.from, aggregation.from, aggregation.bySlot);
-  const to = checkBound('to', options.to, aggregation.to, aggregation.bySlot);
+  const from = checkBound('from', options.from, aggregation);
+  const to = checkBound('to', options.to, aggregation);
   if (from !== null && to !== null && to < from)
     throw new MonitorError('INVALID_INPUT', `Invalid window: to (${to}) is before from (${from}).`, { value: { from, to } });
   return { from, to };
@@ -225,7 +227,7 @@ function checkPricing(aggregation: Aggregation, pricing: unknown): PricingOverri
 }
 
 /** The models to report, each with the billing to price it with. */
-function priced(aggregation: Aggregation, options: ReportOptions): Priced[] {
+export function priced(aggregation: Aggregation, options: ReportOptions): Priced[] {
   const pricing = checkPricing(aggregation, options.pricing);
   let models = aggregation.models;
   if (options.models !== undefined) {
@@ -256,8 +258,12 @@ function priced(aggregation: Aggregation, options: ReportOptions): Priced[] {
   });
 }
 
-/** Calls `fn` for each group of the model whose slot overlaps the window (every group when not by slot). */
-function eachGroup(groups: SlotGroups, window: Window, fn: (i: number) => void): void {
+/**
+ * Calls `fn` for each group of the model in the window: whose slot overlaps it (every group when not by
+ * slot). A window bound inside a slot is a bound of the scan or one of its splits, so each group of that
+ * slot lies on one side of it: its first request says which.
+ */
+export function eachGroup(groups: SlotGroups, window: Window, fn: (i: number) => void): void {
   const from = lower(window);
   const to = upper(window);
   for (let i = 0; i < groups.length; i++) {
@@ -265,20 +271,22 @@ function eachGroup(groups: SlotGroups, window: Window, fn: (i: number) => void):
     if (!Number.isNaN(slot)) {
       const start = slot * SLOT_SECONDS;
       if (start >= to || start + SLOT_SECONDS <= from) continue;
+      if ((start < from || start + SLOT_SECONDS > to) && !(groups.firstAt[i]! >= from && groups.firstAt[i]! < to)) continue;
     }
     fn(i);
   }
 }
 
-function sumsAt(groups: SlotGroups, i: number) {
-  return {
-    requests: groups.requests[i]!,
-    inputTokens: groups.inputTokens[i]!,
-    outputTokens: groups.outputTokens[i]!,
-    cacheHits: groups.cacheHits[i]!,
-    cacheN: groups.cacheN[i]!,
-    promptN: groups.promptN[i]!,
-  };
+/** The sums of group `i`, in `into` when given (a loop over many groups can reuse one object). */
+export function sumsAt(groups: SlotGroups, i: number, into?: TokenSums): TokenSums {
+  const sums = into ?? ({} as TokenSums);
+  sums.requests = groups.requests[i]!;
+  sums.inputTokens = groups.inputTokens[i]!;
+  sums.outputTokens = groups.outputTokens[i]!;
+  sums.cacheHits = groups.cacheHits[i]!;
+  sums.cacheN = groups.cacheN[i]!;
+  sums.promptN = groups.promptN[i]!;
+  return sums;
 }
 
 function summarizeModel(p: Priced, window: Window): ModelSummary {

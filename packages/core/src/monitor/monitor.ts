@@ -1,4 +1,4 @@
-import { type Aggregation, type ModelAggregate, type Window, scanModel } from '../analytics/aggregate.js';
+import { type Aggregation, type ModelAggregate, type ScanSplits, type Window, checkScanSplits, scanModel } from '../analytics/aggregate.js';
 import { type Description, describeDatabase } from '../analytics/describe.js';
 import { type PricingOverrides, ownValue } from '../pricing/override.js';
 import { type Series, type Summary, seriesOf, summarize } from '../analytics/report.js';
@@ -57,6 +57,9 @@ export interface SummaryOptions {
   /** Only these models (default: every model in the database). */
   models?: readonly string[];
 }
+
+/** What `aggregate` scans: a summary's window, models and pricing, and where else to split the groups. */
+export interface AggregateOptions extends SummaryOptions, ScanSplits {}
 
 export interface SeriesOptions extends SummaryOptions {
   bucket: Bucket;
@@ -436,8 +439,11 @@ export class Monitor {
    * const month = await monitor.aggregate({ from: t0, to: t1 });
    * const byDay = seriesOf(month, { bucket: 'day', timeZone: 'Europe/Berlin' });
    * const whatIf = summarize(month, { pricing: { qwen: { hourlyPrice: 1.2 } } });
+   *
+   * `splits` and `inputBounds` split the groups further (see {@link ScanSplits}): a report may then begin
+   * or end at a split time off the grid (`--last 7d` ending now, and the 7 days before it, from one scan).
    */
-  async aggregate(options: SummaryOptions = {}): Promise<Aggregation> {
+  async aggregate(options: AggregateOptions = {}): Promise<Aggregation> {
     return this.#aggregate(options, true);
   }
 
@@ -517,8 +523,9 @@ export class Monitor {
   }
 
   /** Scans every (or the chosen) model in one snapshot. */
-  async #aggregate(options: SummaryOptions, bySlot: boolean): Promise<Aggregation> {
+  async #aggregate(options: AggregateOptions, bySlot: boolean): Promise<Aggregation> {
     const window = checkWindow(options);
+    const splits = checkScanSplits(options, window);
     const pricing = options.pricing ?? {};
     if (typeof pricing !== 'object' || pricing === null || Array.isArray(pricing))
       throw new MonitorError('INVALID_INPUT', `Invalid pricing: got ${describeValue(pricing)} (expected an object keyed by model name).`, { value: pricing });
@@ -543,9 +550,9 @@ export class Monitor {
           continue;
         }
         const stored = await model.layout.readBilling(session);
-        models.push(await scanModel(session, model, stored, ownValue(pricing, model.name), window, bySlot));
+        models.push(await scanModel(session, model, stored, ownValue(pricing, model.name), window, bySlot, splits));
       }
-      return { from: window.from, to: window.to, bySlot, models, problems };
+      return { from: window.from, to: window.to, bySlot, ...splits, models, problems };
     });
   }
 

@@ -36,26 +36,28 @@ function int(n: number): string {
 }
 
 /**
- * A SQL expression giving the tier index of a request from its `input_tokens` / `output_tokens`
- * columns, NULL when no tier matches (the request is then reported as unpriced, never as free).
+ * A SQL expression giving the tier that prices a request, from its `input_tokens` / `output_tokens`
+ * columns, as its position in `plan.tiers`; `unmatched` (an integer) when no tier matches (the request is
+ * then reported as unpriced, never as free).
  */
-export function tierCaseSql(plan: TierPlan): string {
+export function tierCaseSql(plan: TierPlan, unmatched: number): string {
   const arms: string[] = [];
   if (plan.kind === 'ranges') {
-    for (const t of plan.tiers) {
+    plan.tiers.forEach((t, i) => {
       const upper = t.endTokens === -1 ? '' : ` AND input_tokens <= ${int(t.endTokens)}`;
-      arms.push(`WHEN input_tokens >= ${int(t.startTokens)}${upper} THEN ${int(t.tierIndex)}`);
-    }
+      arms.push(`WHEN input_tokens >= ${int(t.startTokens)}${upper} THEN ${i}`);
+    });
   } else {
     // the original's last algorithm: a lower bound is exclusive unless it is 0, an upper bound inclusive, -1 unbounded
     const within = (column: string, min: number, max: number) =>
       [min === 0 ? `${column} >= 0` : `${column} > ${int(min)}`, ...(max === -1 ? [] : [`${column} <= ${int(max)}`])].join(' AND ');
-    for (const t of plan.tiers)
+    plan.tiers.forEach((t, i) =>
       arms.push(
-        `WHEN ${within('input_tokens', t.minInputTokens, t.maxInputTokens)} AND ${within('output_tokens', t.minOutputTokens, t.maxOutputTokens)} THEN ${int(t.tierIndex)}`,
-      );
+        `WHEN ${within('input_tokens', t.minInputTokens, t.maxInputTokens)} AND ${within('output_tokens', t.minOutputTokens, t.maxOutputTokens)} THEN ${i}`,
+      ),
+    );
   }
-  return arms.length === 0 ? 'NULL' : `CASE ${arms.join(' ')} ELSE NULL END`;
+  return arms.length === 0 ? String(unmatched) : `CASE ${arms.join(' ')} ELSE ${unmatched} END`;
 }
 
 /**
@@ -95,6 +97,25 @@ export function tierCost(plan: TierPlan, tierIndex: number, sums: TokenSums): nu
   if (tier.supportCache)
     return (sums.cacheN * tier.cacheReadPrice + sums.promptN * (tier.inputPrice + tier.cacheWritePrice) + sums.outputTokens * tier.outputPrice) / 1e6;
   return (sums.inputTokens * tier.inputPrice + sums.outputTokens * tier.outputPrice) / 1e6;
+}
+
+/** An input-token range no tier covers: [first, last], both inclusive; `last` null when unbounded. */
+export interface UncoveredInputs {
+  first: number;
+  last: number | null;
+}
+
+/** The input-token ranges no range tier covers, ascending: requests there are unpriced. */
+export function uncoveredInputs(tiers: readonly TierPricing[]): UncoveredInputs[] {
+  const gaps: UncoveredInputs[] = [];
+  let next = 0; // the smallest input token count not covered so far
+  for (const t of [...tiers].sort((a, b) => a.startTokens - b.startTokens)) {
+    if (t.startTokens > next) gaps.push({ first: next, last: t.startTokens - 1 });
+    next = Math.max(next, t.endTokens === -1 ? Number.POSITIVE_INFINITY : t.endTokens + 1);
+    if (next === Number.POSITIVE_INFINITY) return gaps;
+  }
+  gaps.push({ first: next, last: null });
+  return gaps;
 }
 
 export interface TierProblem {

@@ -68,8 +68,11 @@ export function zoneOffset(timeZone: string, t: number): number {
   return local - Math.floor(t);
 }
 
-/** The offset in force on each stretch of [from, to): [start, offset] pairs, start ascending. */
-function offsetSegments(timeZone: string, from: number, to: number): [number, number][] {
+/**
+ * The offset in force on each stretch of [from, to): [start, offset] pairs, start ascending; each start
+ * after the first is on the 15-minute grid when `from` is.
+ */
+export function offsetSegments(timeZone: string, from: number, to: number): [number, number][] {
   const segments: [number, number][] = [[from, zoneOffset(timeZone, from)]];
   for (let t = from; t < to; ) {
     const next = Math.min(t + DAY, to);
