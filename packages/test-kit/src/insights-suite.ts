@@ -239,9 +239,7 @@ export function insightsTests(harness: DriverHarness, track: (monitor: Monitor) 
   });
 
   // ---- S7: model_defs pricing, 2-D windows, cache on and off, no closed runs ----
-  // Only LLM-Manager v3 wrote S7, and only to SQLite files: engines that cannot open one skip it (on
-  // PostgreSQL, hand-made S7 tables read support_cache through a parameter that comes back as text).
-  (harness.fromBytes ? it : it.skip)('S7, tier billing by 2-D windows, cache on and off: cache savings per tier (a write price can cost more) by hand', async () => {
+  it('S7, tier billing by 2-D windows, cache on and off: cache savings per tier (a write price can cost more) by hand', async () => {
     const m = await fileWith([
       'CREATE TABLE models (id INTEGER PRIMARY KEY, original_name TEXT UNIQUE NOT NULL, created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)',
       "CREATE TABLE model_requests (id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL, start_time DOUBLE PRECISION NOT NULL, end_time DOUBLE PRECISION NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_n INTEGER NOT NULL, prompt_n INTEGER NOT NULL, source TEXT NOT NULL DEFAULT 'local')",

@@ -1,6 +1,6 @@
 import type { Session } from '../../driver/executor.js';
 import type { NormalizedShape } from '../detect-shape.js';
-import { type StoredBilling, bool, num, storedBilling } from '../file-values.js';
+import { type StoredBilling, num, storedBilling } from '../file-values.js';
 import { type ModelLayout, type RequestSource, limited, requestsSelect } from './layout.js';
 import { WINDOW_COLUMNS } from './legacy.js';
 
@@ -30,12 +30,14 @@ async function readS7Billing(session: Session, name: string): Promise<StoredBill
   const rows = await session.query(
     `SELECT tier_index, COALESCE(min_input, 0) AS min_input_tokens, COALESCE(max_input, -1) AS max_input_tokens,
       COALESCE(min_output, 0) AS min_output_tokens, COALESCE(max_output, -1) AS max_output_tokens,
-      COALESCE(input_price, 0) AS input_price, COALESCE(output_price, 0) AS output_price, ? AS support_cache,
+      COALESCE(input_price, 0) AS input_price, COALESCE(output_price, 0) AS output_price,
       COALESCE(cache_write_price, 0) AS cache_write_price, COALESCE(cache_read_price, 0) AS cache_read_price
      FROM pricing_tiers WHERE pricing_id = ? ORDER BY tier_index`,
-    [session.dialect.bool(bool(def.support_cache)), num(def.id)],
+    [num(def.id)],
   );
-  return storedBilling(String(def.pricing_type) !== 'hourly', def.hourly_price, 'windows', rows);
+  // S7 keeps cache support per model: every window of it has the model's
+  const windows = rows.map((row) => ({ ...row, support_cache: def.support_cache ?? 0 }));
+  return storedBilling(String(def.pricing_type) !== 'hourly', def.hourly_price, 'windows', windows);
 }
 
 export function normalizedLayout(shape: NormalizedShape, name: string, modelId: number): ModelLayout {
