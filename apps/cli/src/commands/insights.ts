@@ -15,7 +15,7 @@ import {
   insightScan,
   localTimeZone,
 } from '@llm-monitor/core';
-import { type CloudComparison, type CloudModel, cloudInputBounds, cloudModel, compareWithCloud } from '@llm-monitor/core/cloud';
+import type { CloudComparison, CloudModel } from '@llm-monitor/core/cloud';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type DbOptions, dbOption, openReadOnly, resolveDb, schemaOption, selectModels, using } from '../lib/db.js';
 import { type Column, costColumn, csvRows, formatOption, printable, renderTable } from '../lib/format.js';
@@ -118,19 +118,21 @@ async function runInsights(options: InsightsOptions): Promise<void> {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UserError(`the what-if pricing ${options.pricing} must be a JSON object keyed by model name`);
     pricing = json as PricingOverrides;
   }
-  const targets: CloudModel[] = (options.compare ?? []).map((ref) => cloudModel(ref));
+  // the catalog (about 800 kB of prices) is loaded only when a comparison asks for it
+  const cloudPrices = options.compare?.length ? await import('@llm-monitor/core/cloud') : null;
+  const targets: CloudModel[] = cloudPrices ? options.compare!.map((ref) => cloudPrices.cloudModel(ref)) : [];
   const db = resolveDb(options.db, options.schema);
   const output = await using(await openReadOnly(db), async (monitor) => {
     const models = options.model && (await selectModels(monitor, options.model, db)).map((m) => m.name);
     const selection = { ...(models ? { models } : {}), ...(pricing ? { pricing } : {}) };
     const scan = insightScan({ ...span, now, timeZone });
-    const aggregation = await monitor.aggregate({ ...scan, ...selection, inputBounds: cloudInputBounds(targets) });
+    const aggregation = await monitor.aggregate({ ...scan, ...selection, ...(cloudPrices ? { inputBounds: cloudPrices.cloudInputBounds(targets) } : {}) });
     const report = insightReport(aggregation, { ...span, ...selection, now, timeZone });
     let cloud: InsightsOutput['cloud'] = null;
-    if (targets.length > 0) {
+    if (cloudPrices) {
       const comparison = { ...selection, targets, ...(options.usdRate === undefined ? {} : { usdPerUnit: options.usdRate }) };
-      const current = compareWithCloud(aggregation, { ...comparison, ...span });
-      cloud = compare(current, report.previous && compareWithCloud(aggregation, { ...comparison, ...report.previous }));
+      const current = cloudPrices.compareWithCloud(aggregation, { ...comparison, ...span });
+      cloud = compare(current, report.previous && cloudPrices.compareWithCloud(aggregation, { ...comparison, ...report.previous }));
     }
     return { ...report, cloud } satisfies InsightsOutput;
   });

@@ -72,31 +72,24 @@ async function runModels(options: ModelsOptions): Promise<void> {
   const timeZone = options.tz ?? localTimeZone();
   const db = resolveDb(options.db, options.schema);
   const listings = await using(await openReadOnly(db), async (monitor) => {
+    // one read of the file: describe() counts, dates and reads the billing of every model
     const description = await monitor.describe();
-    const summary = await monitor.summary();
-    const byName = new Map(summary.models.map((m) => [m.name, m]));
-    const result: ModelListing[] = [];
-    for (const model of description.models) {
-      // a half-deleted model (tables missing) has no billing to read: describe() already reports it
-      const billing = await monitor.getModelBilling(model.name).catch(() => null);
-      const usage = byName.get(model.name);
-      result.push({
-        name: model.name,
-        safeName: model.safeName,
-        shape: model.shape,
-        writable: model.writable,
-        billingMethod: model.billingMethod,
-        hourlyPrice: billing ? billing.hourlyPrice : null,
-        tiers: model.tiers,
-        cachePricing: billing ? (billing.tierWindows ?? billing.tierPricing).some((t) => t.supportCache) : false,
-        requests: model.requests,
-        firstRequestAt: usage?.firstRequestAt ?? null,
-        lastRequestAt: usage?.lastRequestAt ?? null,
-        runs: model.runs,
-        openRuns: model.openRuns,
-        problems: model.problems,
-      });
-    }
+    const result: ModelListing[] = description.models.map((model) => ({
+      name: model.name,
+      safeName: model.safeName,
+      shape: model.shape,
+      writable: model.writable,
+      billingMethod: model.billingMethod,
+      hourlyPrice: model.billing ? model.billing.hourlyPrice : null,
+      tiers: model.tiers,
+      cachePricing: model.billing ? (model.billing.tierWindows ?? model.billing.tierPricing).some((t) => t.supportCache) : false,
+      requests: model.requests,
+      firstRequestAt: model.firstRequestAt,
+      lastRequestAt: model.lastRequestAt,
+      runs: model.runs,
+      openRuns: model.openRuns,
+      problems: model.problems,
+    }));
     return { result, problems: description.problems };
   });
   const { result, problems } = listings;

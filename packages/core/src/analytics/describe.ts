@@ -1,6 +1,6 @@
 import type { SqlValue } from '../driver/driver.js';
 import type { Session } from '../driver/executor.js';
-import type { ModelInfo, Shape } from '../monitor/types.js';
+import type { ModelBilling, ModelInfo, Shape } from '../monitor/types.js';
 import { type ResolvedModel, isWrittenTable, modelInfo } from '../schema/catalog.js';
 import { type TableColumns, normalizedShape } from '../schema/detect-shape.js';
 import { Conditions } from '../schema/layouts/layout.js';
@@ -10,10 +10,15 @@ import { usableRequest } from './aggregate.js';
 
 export interface ModelDescription extends ModelInfo {
   requests: number;
+  /** The time of the first and the last request (its end time in S4+ layouts); null without requests. */
+  firstRequestAt: number | null;
+  lastRequestAt: number | null;
   runs: number;
   openRuns: number;
   tiers: number;
   billingMethod: 'tier' | 'hourly' | null;
+  /** The billing settings as `getModelBilling` returns them; null without billing rows (or tables). */
+  billing: ModelBilling | null;
   /** Anything suspicious about this model: missing tables or billing rows, unusable values, tier overlaps and gaps, open runs. */
   problems: string[];
 }
@@ -46,16 +51,20 @@ async function describeModel(session: Session, model: ResolvedModel): Promise<Mo
   if (model.sharesTablesWith !== undefined)
     problems.push(`its mapping row names the tables of model ${JSON.stringify(model.sharesTablesWith)}; it is left out of every report and refused writes`);
   let requests = 0;
+  let firstRequestAt: number | null = null;
+  let lastRequestAt: number | null = null;
   let runs = 0;
   let openRuns = 0;
   const source = layout.requestSource;
   if (source.present) {
     const where = new Conditions(source.where, source.params);
     const [row] = await session.query(
-      `SELECT COUNT(*) AS n, SUM(CASE WHEN ${usableRequest(session.dialect, source)} THEN 0 ELSE 1 END) AS unusable FROM ${source.table}${where.where}`,
+      `SELECT COUNT(*) AS n, SUM(CASE WHEN ${usableRequest(session.dialect, source)} THEN 0 ELSE 1 END) AS unusable, MIN(${source.time}) AS first_at, MAX(${source.time}) AS last_at FROM ${source.table}${where.where}`,
       where.params,
     );
     requests = Number(row?.n ?? 0);
+    const time = (value: SqlValue | undefined) => (Number.isFinite(Number(value)) && value !== null ? Number(value) : null);
+    if (requests > 0) [firstRequestAt, lastRequestAt] = [time(row!.first_at), time(row!.last_at)];
     const unusable = Number(row?.unusable ?? 0);
     if (unusable > 0) problems.push(`${unusable} requests hold unusable values (text, negative or fractional token counts); every report leaves them out`);
   }
@@ -78,10 +87,13 @@ async function describeModel(session: Session, model: ResolvedModel): Promise<Mo
   return {
     ...modelInfo(model),
     requests,
+    firstRequestAt,
+    lastRequestAt,
     runs,
     openRuns,
     tiers: billing ? (billing.tierWindows ?? billing.tierPricing).length : 0,
     billingMethod: billing ? (billing.useTierPricing ? 'tier' : 'hourly') : null,
+    billing,
     problems,
   };
 }

@@ -228,11 +228,15 @@ export function nativeLayout(d: Dialect, safeName: string, detected: PerModelSha
   };
   const cacheSelect = `${optionalColumn(requestColumns, 'cache_n')}, ${optionalColumn(requestColumns, 'prompt_n')}`;
   const tierSelect = `SELECT tier_index, start_tokens, end_tokens, input_price_per_million, output_price_per_million, ${optionalColumn(tierColumns, 'support_cache')}, ${optionalColumn(tierColumns, 'cache_hit_price_per_million')} FROM ${d.quoteIdentifier(names.tierPricing)} ORDER BY tier_index`;
+  let writes: NativeWrites | undefined;
   return {
     shape: detected.shape,
     safeName,
     missingTables: detected.missingTables,
-    writes: nativeWrites(d, safeName),
+    // built on the first write only: listing thousands of models for a report needs none of it
+    get writes() {
+      return (writes ??= nativeWrites(d, safeName));
+    },
     runtimeQuery: (limit) => perModelRuntimeQuery(d, safeName, limit),
     requestsQuery: (filter: RequestFilter) => requestsSelect(requestSource, cacheSelect, filter),
     readBilling: (session) => readPerModelBilling(session, safeName, 'ranges', tierSelect),
