@@ -12,6 +12,7 @@ import { registerProxyCommand } from './commands/proxy.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerServeCommand } from './commands/serve.js';
 import { BrokenPipe } from './lib/output.js';
+import { useSynopses } from './lib/synopsis.js';
 import { UserError } from './user-error.js';
 
 /**
@@ -54,6 +55,7 @@ Examples:
   registerMigrateCommand(program);
   registerProxyCommand(program);
   registerDemoCommand(program);
+  useSynopses(program);
   return program;
 }
 
