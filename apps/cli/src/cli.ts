@@ -1,6 +1,6 @@
+import { createRequire } from 'node:module';
 import { isMonitorError } from '@llm-monitor/core';
 import { Command, CommanderError } from 'commander';
-import packageJson from '../package.json' with { type: 'json' };
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportDbCommand } from './commands/export-db.js';
 import { registerExportCommand } from './commands/export.js';
@@ -16,13 +16,19 @@ import { useSynopses } from './lib/synopsis.js';
 import { UserError } from './user-error.js';
 
 /**
+ * The installed package's version, read when the program starts (dist/ and src/ sit beside package.json):
+ * a build made before `changeset version` still reports the version it is published as.
+ */
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/**
  * The `llm-monitor` program. Every command lives in its own module under `commands/` and adds itself
  * with `program.command(…)`, so it inherits the settings below (errors thrown, not exits).
  */
 export function createProgram(): Command {
   const program = new Command('llm-monitor')
     .description('Record and inspect what locally hosted LLMs cost: runtime, tokens per request, billing.')
-    .version(packageJson.version, '-v, --version')
+    .version(VERSION, '-v, --version')
     .exitOverride()
     .showSuggestionAfterError()
     .addHelpText(
