@@ -78,7 +78,8 @@ function loadBetterSqlite3(): DatabaseConstructor {
       `better-sqlite3 is installed but its native build cannot be loaded (${reason}): its install script, which downloads or compiles ` +
         'build/Release/better_sqlite3.node, did not run (installed with --ignore-scripts, or a package manager that blocks build scripts) ' +
         'or ran for another Node.js version. Run `npm rebuild better-sqlite3` and allow its install script ' +
-        '(pnpm: `pnpm approve-builds`, or list better-sqlite3 in onlyBuiltDependencies).',
+        '(where npm blocks install scripts: `npm install-scripts approve better-sqlite3` first; pnpm: `pnpm approve-builds`, ' +
+        'or list better-sqlite3 in onlyBuiltDependencies).',
       { cause: error },
     );
   }
