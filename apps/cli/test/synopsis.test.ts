@@ -38,17 +38,17 @@ function documentedSynopses(markdown: string): string[] {
 }
 
 const leaves = leafCommands(createProgram());
-const usage = new Map<string, string>();
 
-beforeAll(async () => {
-  requireBuiltBin();
-  const helps = await Promise.all(leaves.map((path) => runBin([...path, '--help'])));
-  helps.forEach((help, i) => {
-    expect(help.code).toBe(0);
-    const line = /^Usage: (.*)$/m.exec(help.stdout)![1]!;
-    usage.set(leaves[i]!.join(' '), line);
-  });
-});
+/** What `llm-monitor <path> --help` prints (commander's help text, built in this process). */
+function help(path: readonly string[]): string {
+  let command = createProgram();
+  for (const name of path) command = command.commands.find((sub) => sub.name() === name)!;
+  return command.helpInformation();
+}
+
+const usage = new Map(leaves.map((path) => [path.join(' '), /^Usage: (.*)$/m.exec(help(path))![1]!]));
+
+beforeAll(() => requireBuiltBin());
 
 const commandOf = (synopsis: string) => leaves.map((path) => path.join(' ')).find((path) => synopsis.startsWith(`llm-monitor ${path} `));
 
@@ -64,6 +64,12 @@ describe('documented synopses', () => {
       expect(command, `${doc}: ${synopsis} names no command`).toBeDefined();
       expect(synopsis, doc).toBe(usage.get(command!));
     }
+  });
+
+  it('the built command prints the same usage line', async () => {
+    const printed = await runBin(['export', 'runtime', '--help']);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout.split('\n')[0]).toBe(`Usage: ${usage.get('export runtime')}`);
   });
 
   it('--help lists every option a command takes, and the synopsis names them all', () => {

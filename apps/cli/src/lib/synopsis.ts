@@ -31,7 +31,7 @@ function optionSynopsis(option: Option): string {
  * (`--db` and `--schema` last), e.g. `MODEL FILE [--allow-gaps] [--db PATH] [--schema NAME]`.
  * docs/cli.md lists these for every command, and a test keeps the two the same.
  */
-export function synopsis(command: Command): string {
+function synopsis(command: Command): string {
   const options = command.options.filter((o) => o.long !== undefined);
   const ordered = [
     ...options.filter((o) => o.mandatory),
