@@ -1,4 +1,4 @@
-import { type RunOptions, type RunResult, runOk } from './run.js';
+import { type RunOptions, type RunResult, run, runOk } from './run.js';
 
 /**
  * The environment of a user's shell: this process's, without what pnpm and turbo add for scripts
@@ -18,4 +18,22 @@ export function npm(args: readonly string[], options: RunOptions): Promise<RunRe
 /** The registry npm is configured with here (the uplink a local registry proxies to). */
 export async function configuredRegistry(cwd: string): Promise<string> {
   return (await npm(['config', 'get', 'registry'], { cwd })).stdout.trim();
+}
+
+/** npm's signs of a registry that did not answer in time (a packument fetched as nothing shows up as `name@undefined`). */
+const NETWORK_TROUBLE = /ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|socket hang up|network|E50[0-9]|E429|@undefined/i;
+
+/**
+ * `npm install …` that tries again, up to `attempts` times, when the failure is the network's (the
+ * public registry behind the local one is outside the tests' control), as a user would. Any other
+ * failure throws at once.
+ */
+export async function npmInstall(args: readonly string[], options: RunOptions, attempts = 3): Promise<RunResult> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await run('npm', ['install', ...args], { ...options, env: options.env ?? userEnv() });
+    if (result.code === 0) return result;
+    if (attempt >= attempts || !NETWORK_TROUBLE.test(result.stderr))
+      throw new Error(`npm install ${args.join(' ')} (in ${options.cwd}) exited with ${result.code} (attempt ${attempt})\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
+    console.warn(`[release-test] npm install ${args.join(' ')} failed on the network (attempt ${attempt} of ${attempts}), trying again:\n${result.stderr}`);
+  }
 }

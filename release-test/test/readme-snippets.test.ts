@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { documentedOutput } from '../lib/markdown.js';
-import { npm, userEnv } from '../lib/npm.js';
+import { npmInstall, userEnv } from '../lib/npm.js';
 import { run } from '../lib/run.js';
 import { type Snippet, readmeSnippets, writeSnippets } from '../lib/snippets.js';
 import { ROOT, publishedPackages, readJson } from '../lib/workspace.js';
@@ -41,7 +41,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'llm-monitor-readme-'));
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'readme-snippets', private: true, type: 'module' }, null, 2)}\n`);
   // no install scripts: type-checking needs no native build
-  await npm(['install', '--ignore-scripts', '--no-audit', '--no-fund', ...packed.map((p) => p.file), ...BESIDE], { cwd: dir, timeoutMs: 300_000 });
+  await npmInstall(['--ignore-scripts', '--no-audit', '--no-fund', ...packed.map((p) => p.file), ...BESIDE], { cwd: dir, timeoutMs: 300_000 });
   writeSnippets(dir, snippets);
   const common = { strict: true, target: 'es2022', noEmit: true, skipLibCheck: true, noUncheckedIndexedAccess: false };
   const node = snippets.filter((s) => s.target === 'node').map((s) => s.path);

@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tarballProblems } from '../lib/checks.js';
 import { documentedOutput } from '../lib/markdown.js';
-import { configuredRegistry, npm, userEnv } from '../lib/npm.js';
+import { configuredRegistry, npm, npmInstall, userEnv } from '../lib/npm.js';
 import { type PrebuildMirror, startPrebuildMirror } from '../lib/prebuild-mirror.js';
 import { type LocalRegistry, startRegistry } from '../lib/registry.js';
 import { type Changeset, copyRepository, nextGroupVersion, pendingChangesets } from '../lib/release.js';
@@ -64,6 +64,14 @@ const registryEnv = () =>
   userEnv({ npm_config_registry: registry!.url, npm_config_cache: join(tmp, 'npm-cache'), ...(fromSource ? {} : mirror!.env) });
 
 beforeAll(async () => {
+  try {
+    await rehearse();
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- the local registry's log\n${registry?.log() ?? '(not started)'}`, { cause: error });
+  }
+}, 900_000);
+
+async function rehearse(): Promise<void> {
   tmp = mkdtempSync(join(tmpdir(), 'llm-monitor-rehearsal-'));
   const started = performance.now();
 
@@ -88,7 +96,7 @@ beforeAll(async () => {
   mkdirSync(app());
   await step('npm init -y', () => npm(['init', '-y'], { cwd: app(), env: registryEnv() }));
   await step('npm install @llm-monitor/driver-node better-sqlite3@12', () =>
-    npm(['install', '@llm-monitor/driver-node', 'better-sqlite3@12'], { cwd: app(), env: registryEnv(), timeoutMs: 480_000 }),
+    npmInstall(['@llm-monitor/driver-node', 'better-sqlite3@12'], { cwd: app(), env: registryEnv(), timeoutMs: 480_000 }),
   );
   const readme = readFileSync(join(app(), 'node_modules', '@llm-monitor', 'driver-node', 'README.md'), 'utf8');
   writeSnippets(
@@ -101,7 +109,7 @@ beforeAll(async () => {
   await step('node example.cjs', () => runOk(process.execPath, ['example.cjs'], { cwd: app(), env: userEnv() }));
 
   await step('npm install -g @llm-monitor/cli', () =>
-    npm(['install', '--global', '--prefix', prefix(), '@llm-monitor/cli'], { cwd: tmp, env: registryEnv(), timeoutMs: 480_000 }),
+    npmInstall(['--global', '--prefix', prefix(), '@llm-monitor/cli'], { cwd: tmp, env: registryEnv(), timeoutMs: 480_000 }),
   );
   const cliHome = join(tmp, 'cli-home');
   mkdirSync(cliHome);
@@ -110,7 +118,7 @@ beforeAll(async () => {
   await step('llm-monitor demo', () => runOk(bin, ['demo'], { cwd: cliHome, env: userEnv({ TZ: 'UTC' }) }));
   await step('llm-monitor report', () => runOk(bin, ['report'], { cwd: cliHome, env: userEnv({ TZ: 'UTC' }) }));
   timings.push(['whole rehearsal', (performance.now() - started) / 1000]);
-}, 900_000);
+}
 
 afterAll(async () => {
   await registry?.stop();
@@ -150,16 +158,18 @@ describe('release rehearsal', () => {
     expect(outputs['changeset publish']!.stdout + outputs['changeset publish']!.stderr).toContain('packages published successfully');
     const pulled = join(tmp, 'pulled');
     mkdirSync(pulled);
-    for (const { dir, json } of published) {
-      const view = JSON.parse((await npm(['view', `${json.name}@${expected}`, '--json'], { cwd: tmp, env: registryEnv() })).stdout);
-      expect(view.version, json.name).toBe(expected);
-      expect(view['dist-tags'].latest, json.name).toBe(expected);
-      for (const [dependency, range] of Object.entries({ ...view.dependencies, ...view.peerDependencies }))
-        if (dependency.startsWith('@llm-monitor/')) expect(range, `${json.name} → ${dependency}`).toBe(expected);
-      // the tarball as the registry serves it: everything the pack check asks, and the new changelog
-      await npm(['pack', `${json.name}@${expected}`, '--pack-destination', pulled], { cwd: tmp, env: registryEnv() });
-      expect(tarballProblems(readTarball(join(pulled, tarballName(json.name, expected))), { dir, version: expected, changelogVersion: expected })).toEqual([]);
-    }
+    await Promise.all(
+      published.map(async ({ dir, json }) => {
+        const view = JSON.parse((await npm(['view', `${json.name}@${expected}`, '--json'], { cwd: tmp, env: registryEnv() })).stdout);
+        expect(view.version, json.name).toBe(expected);
+        expect(view['dist-tags'].latest, json.name).toBe(expected);
+        for (const [dependency, range] of Object.entries({ ...view.dependencies, ...view.peerDependencies }))
+          if (dependency.startsWith('@llm-monitor/')) expect(range, `${json.name} → ${dependency}`).toBe(expected);
+        // the tarball as the registry serves it: everything the pack check asks, and the new changelog
+        await npm(['pack', `${json.name}@${expected}`, '--pack-destination', pulled], { cwd: tmp, env: registryEnv() });
+        expect(tarballProblems(readTarball(join(pulled, tarballName(json.name, expected))), { dir, version: expected, changelogVersion: expected })).toEqual([]);
+      }),
+    );
   });
 
   it('a fresh CommonJS project installs driver-node and better-sqlite3 12, and the README examples print what the README shows', () => {
