@@ -34,6 +34,7 @@ export async function npmInstall(args: readonly string[], options: RunOptions, a
     if (result.code === 0) return result;
     if (attempt >= attempts || !NETWORK_TROUBLE.test(result.stderr))
       throw new Error(`npm install ${args.join(' ')} (in ${options.cwd}) exited with ${result.code} (attempt ${attempt})\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
-    console.warn(`[release-test] npm install ${args.join(' ')} failed on the network (attempt ${attempt} of ${attempts}), trying again:\n${result.stderr}`);
+    console.warn(`[release-test] npm install ${args.join(' ')} failed on the network (attempt ${attempt} of ${attempts}), trying again in 10 s:\n${result.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
   }
 }

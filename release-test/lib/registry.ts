@@ -39,6 +39,8 @@ export async function startRegistry(dir: string, uplink: string): Promise<LocalR
       // a slow moment of the network must not take the uplink out for the rest of the run
       '    max_fails: 50',
       '    fail_timeout: 5s',
+      // a retried install must see the uplink again, not a packument cached from the failed attempt
+      '    maxage: 5s',
       'packages:',
       "  '@llm-monitor/*':",
       '    access: $all',
