@@ -76,13 +76,19 @@ export function tarballProblems(tarball: Tarball, expected: Expectation): string
   if (pkg.engines?.node !== NODE_RANGE) problems.push(`engines.node ${pkg.engines?.node}, expected ${NODE_RANGE}`);
 
   const root = pkg.exports?.['.'];
-  if (typeof root !== 'object') problems.push('exports["."] is not a conditions object');
-  else {
-    if (JSON.stringify(Object.keys(root)) !== JSON.stringify(CONDITIONS)) problems.push(`exports["."] conditions ${Object.keys(root).join(', ')}, expected ${CONDITIONS.join(', ')}`);
-    if (root.import !== root.default) problems.push('exports["."].default is not the ES module import (require() of ESM on Node >= 20.19)');
+  for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
+    if (subpath === './package.json') continue;
+    if (typeof target !== 'object') problems.push(`exports["${subpath}"] is not a conditions object`);
+    else {
+      if (JSON.stringify(Object.keys(target)) !== JSON.stringify(CONDITIONS))
+        problems.push(`exports["${subpath}"] conditions ${Object.keys(target).join(', ')}, expected ${CONDITIONS.join(', ')}`);
+      if (target.import !== target.default) problems.push(`exports["${subpath}"].default is not the ES module import (require() of ESM on Node >= 20.19)`);
+    }
   }
+  if (typeof root !== 'object') problems.push('exports has no "."');
   if (pkg.exports?.['./package.json'] !== './package.json') problems.push('exports lacks "./package.json"');
-  const entries = [pkg.main, pkg.types, ...Object.values(pkg.bin ?? {}), ...(typeof root === 'object' ? Object.values(root) : [])];
+  const conditions = Object.values(pkg.exports ?? {}).flatMap((target) => (typeof target === 'object' ? Object.values(target) : [target]));
+  const entries = [pkg.main, pkg.types, ...Object.values(pkg.bin ?? {}), ...conditions];
   for (const entry of entries) if (entry && !tarball.files.has(entry.replace(/^\.\//, ''))) problems.push(`${entry} is named in package.json but not in the tarball`);
   if (pkg.bin) for (const bin of Object.values(pkg.bin)) if (!text(bin.replace(/^\.\//, ''))?.startsWith('#!/usr/bin/env node\n')) problems.push(`${bin} has no node shebang`);
 
