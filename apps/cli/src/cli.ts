@@ -1,6 +1,6 @@
+import { createRequire } from 'node:module';
 import { isMonitorError } from '@llm-monitor/core';
 import { Command, CommanderError } from 'commander';
-import packageJson from '../package.json' with { type: 'json' };
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExportDbCommand } from './commands/export-db.js';
 import { registerExportCommand } from './commands/export.js';
@@ -12,7 +12,14 @@ import { registerProxyCommand } from './commands/proxy.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerServeCommand } from './commands/serve.js';
 import { BrokenPipe } from './lib/output.js';
+import { useSynopses } from './lib/synopsis.js';
 import { UserError } from './user-error.js';
+
+/**
+ * The installed package's version, read when the program starts (dist/ and src/ sit beside package.json):
+ * a build made before `changeset version` still reports the version it is published as.
+ */
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
  * The `llm-monitor` program. Every command lives in its own module under `commands/` and adds itself
@@ -21,7 +28,7 @@ import { UserError } from './user-error.js';
 export function createProgram(): Command {
   const program = new Command('llm-monitor')
     .description('Record and inspect what locally hosted LLMs cost: runtime, tokens per request, billing.')
-    .version(packageJson.version, '-v, --version')
+    .version(VERSION, '-v, --version')
     .exitOverride()
     .showSuggestionAfterError()
     .addHelpText(
@@ -54,6 +61,7 @@ Examples:
   registerMigrateCommand(program);
   registerProxyCommand(program);
   registerDemoCommand(program);
+  useSynopses(program);
   return program;
 }
 

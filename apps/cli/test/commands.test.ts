@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,8 +106,44 @@ describe('every command', () => {
     expectUsageError(await runBin(['models', '--db']), "option '--db <path>' argument missing");
     expectUsageError(await runBin(['pricing', 'show']), "missing required argument 'model'");
     expectUsageError(await runBin(['pricing', 'frobnicate']), "unknown command 'frobnicate'");
+    for (const group of ['export', 'pricing']) {
+      const bare = await runBin([group]);
+      expectUsageError(bare, `Usage: llm-monitor ${group} [options] [command]`);
+      expect(bare.code, group).toBe(2);
+    }
     const version = await runBin(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('an empty --db (or --from/--to) is a usage error on every command, and creates nothing', async () => {
+    const cwd = tempDir('empty-db');
+    try {
+      const runs: [string[], string][] = [
+        ...[
+          ['report'],
+          ['models'],
+          ['pricing', 'show', 'm'],
+          ['pricing', 'set-hourly', 'm', '1'],
+          ['pricing', 'export', 'p.json'],
+          ['export', 'requests'],
+          ['export', 'runtime'],
+          ['export-db', '--out', 'copy.db'],
+          ['serve', '--port', '0'],
+          ['demo'],
+          ['proxy', '--upstream', 'http://127.0.0.1:9'],
+        ].map((args): [string[], string] => [[...args, '--db', ''], "option '--db <path>' argument '' is invalid"]),
+        [['migrate', '--from', '', '--to', 'copy.db'], "option '--from <db>' argument '' is invalid"],
+        [['migrate', '--from', s1, '--to', ' '], "option '--to <db>' argument ' ' is invalid"],
+      ];
+      const results = await Promise.all(runs.map(([args]) => runBin(args, { cwd })));
+      results.forEach((result, i) => {
+        expectUsageError(result, runs[i]![1]);
+        expect(result.stderr, runs[i]![0].join(' ')).toContain('expected a SQLite file path or a postgres:// URL, not an empty string');
+      });
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      removeDir(cwd);
+    }
   });
 });

@@ -55,18 +55,36 @@ const require = createRequire(import.meta.url);
 let BetterSqlite3: DatabaseConstructor | undefined;
 
 function loadBetterSqlite3(): DatabaseConstructor {
-  if (!BetterSqlite3) {
-    try {
-      BetterSqlite3 = require('better-sqlite3') as DatabaseConstructor;
-    } catch (error) {
-      throw new MonitorError(
-        'DRIVER',
-        'The peer dependency better-sqlite3 is not installed: run `npm install better-sqlite3@12` next to @llm-monitor/driver-node.',
-        { cause: error },
-      );
-    }
+  if (BetterSqlite3) return BetterSqlite3;
+  let Database: DatabaseConstructor;
+  try {
+    Database = require('better-sqlite3') as DatabaseConstructor;
+  } catch (error) {
+    throw new MonitorError(
+      'DRIVER',
+      'The peer dependency better-sqlite3 is not installed: run `npm install better-sqlite3@12` next to @llm-monitor/driver-node.',
+      { cause: error },
+    );
   }
-  return BetterSqlite3;
+  // better-sqlite3 loads its native addon on the first `new Database()`: load it here, in memory, so a
+  // build that is missing (install scripts skipped) or made for another Node is reported as such before
+  // any file or folder is touched
+  try {
+    new Database(':memory:').close();
+  } catch (error) {
+    const reason = String((error as Error).message ?? error).split('\n')[0]!.replace(/\s*Tried:$/, '');
+    throw new MonitorError(
+      'DRIVER',
+      `better-sqlite3 is installed but its native build cannot be loaded (${reason}): its install script, which downloads or compiles ` +
+        'build/Release/better_sqlite3.node, did not run (installed with --ignore-scripts, or a package manager that blocks build scripts) ' +
+        'or ran for another Node.js version. Run `npm rebuild better-sqlite3` and allow its install script ' +
+        '(where npm blocks install scripts: `npm install-scripts approve better-sqlite3` first; pnpm: `pnpm approve-builds`, ' +
+        'or list better-sqlite3 in onlyBuiltDependencies).',
+      { cause: error },
+    );
+  }
+  BetterSqlite3 = Database;
+  return Database;
 }
 
 /** better-sqlite3 binds no booleans: 1/0 instead (core's dialect already sends numbers; this is a guard). */

@@ -2,7 +2,7 @@ import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { copyDatabase, formatNumber, isMonitorError } from '@llm-monitor/core';
 import type { Command } from 'commander';
-import { type Db, isPostgresUrl, openForRecording, openReadOnly, resolveDb, schemaOption, using } from '../lib/db.js';
+import { type Db, isPostgresUrl, openForRecording, openReadOnly, parseDbArg, resolveDb, schemaOption, using } from '../lib/db.js';
 import { type Column, renderTable } from '../lib/format.js';
 import { quote } from '../lib/json-file.js';
 import { UserError } from '../user-error.js';
@@ -26,8 +26,8 @@ export function registerMigrateCommand(program: Command): void {
         'A PostgreSQL --to gets the copy in --schema (created when missing), which must hold no monitoring data. ' +
         'Only models in the layouts llm-monitor writes (S1–S3) can be copied: a file of LLM-Manager v2.6+ (normalized tables) cannot.',
     )
-    .requiredOption('--from <db>', 'the database to copy: a SQLite file, or a PostgreSQL URL (postgres://user@host:5432/db)')
-    .requiredOption('--to <db>', 'where to copy it: a new SQLite file, or a PostgreSQL URL')
+    .requiredOption('--from <db>', 'the database to copy: a SQLite file, or a PostgreSQL URL (postgres://user@host:5432/db)', parseDbArg)
+    .requiredOption('--to <db>', 'where to copy it: a new SQLite file, or a PostgreSQL URL', parseDbArg)
     .addOption(schemaOption('the PostgreSQL schema of the postgres:// side (default: the server\'s, usually public)'))
     .addHelpText(
       'after',

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_DB_PATH } from '@llm-monitor/driver-node';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type DbOptions, displayLocation, openForRecording, resolveDb, schemaOption } from '../lib/db.js';
+import { type DbOptions, displayLocation, openForRecording, parseDbArg, resolveDb, schemaOption } from '../lib/db.js';
 import { waitForStopSignal } from '../lib/signals.js';
 import { type RecordingProxy, createRecordingProxy } from '../proxy/recording-proxy.js';
 import { createProxyServer, defaultMaxConnections } from '../proxy/server.js';
@@ -33,7 +33,7 @@ export function registerProxyCommand(program: Command): void {
     .option('--model <name>', 'record every request under this name (default: the request\'s "model", else the upstream\'s first /v1/models entry)')
     .option('--port <number>', 'port to listen on (0 picks a free one)', parsePort, 8090)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--db <path>', 'the monitor database (created if missing): a SQLite file, or a PostgreSQL URL (postgres://user@host:5432/db) that many proxies share', DEFAULT_DB_PATH)
+    .option('--db <path>', 'the monitor database (created if missing): a SQLite file, or a PostgreSQL URL (postgres://user@host:5432/db) that many proxies share', parseDbArg, DEFAULT_DB_PATH)
     .addOption(schemaOption())
     .option('--metrics', 'answer GET /metrics with Prometheus metrics (requests, tokens and recording failures per model, upstream latency, open streams) instead of forwarding it')
     .option('--max-request-body <size>', 'the largest request body accepted (larger: 413), e.g. 32MiB, 1GiB, 500000', parseSize, 32 * 1024 * 1024)

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ModelInfo, type Monitor, type MonitorOptions, isMonitorError } from '@llm-monitor/core';
 import { DEFAULT_DB_PATH, openMonitor as openSqliteMonitor } from '@llm-monitor/driver-node';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { quote } from './json-file.js';
 import { UserError } from '../user-error.js';
 
@@ -49,9 +49,18 @@ export function resolveDb(db: string, schema?: string, flag = '--db'): Db {
 /** `db` as given on the command line, or already resolved. */
 const toDb = (db: Db | string): Db => (typeof db === 'string' ? resolveDb(db) : db);
 
+/**
+ * The parser of `--db` (and of migrate's `--from`/`--to`): an empty value is a usage error, not the
+ * working directory opened as a database.
+ */
+export function parseDbArg(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a SQLite file path or a postgres:// URL, not an empty string.');
+  return value;
+}
+
 /** `--db PATH`, the same on every command. */
 export function dbOption(what = 'the monitor database: a SQLite file, or a PostgreSQL URL (postgres://user@host:5432/db)'): Option {
-  return new Option('--db <path>', what).default(DEFAULT_DB_PATH);
+  return new Option('--db <path>', what).default(DEFAULT_DB_PATH).argParser(parseDbArg);
 }
 
 /** `--schema NAME`, on every command that takes a PostgreSQL `--db`. */
