@@ -56,4 +56,5 @@ export type { DatabaseConnection, Driver, Row, RunResult, SqlValue } from './dri
 export { sqliteDialect, type Dialect, type EngineErrorKind } from './driver/dialect.js';
 export { postgresDialect } from './driver/postgres-dialect.js';
 export { Executor, type ExecutorOptions, type Session } from './driver/executor.js';
-export { SQLITE_HEADER_BYTES, type SqliteFileKind, type SqliteHeader, notASqliteFile, readSqliteHeader, withRollbackHeader } from './driver/sqlite-file.js';
+export { SQLITE_HEADER_BYTES, type SqliteFileKind, type SqliteHeader, notASqliteFile, readSqliteHeader, sqliteOpenError, withRollbackHeader } from './driver/sqlite-file.js';
+export { STATEMENT_CACHE_SIZE, StatementCache } from './driver/statement-cache.js';

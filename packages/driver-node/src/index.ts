@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import {
@@ -6,6 +6,11 @@ import {
   type Driver,
   Monitor,
   MonitorError,
+  SQLITE_HEADER_BYTES,
+  StatementCache,
+  notASqliteFile,
+  readSqliteHeader,
+  sqliteOpenError,
   type MonitorOptions,
   type Row,
   type RunResult,
@@ -94,11 +99,10 @@ function bind(params: readonly SqlValue[]): readonly unknown[] {
 }
 
 class BetterSqliteConnection implements DatabaseConnection {
-  readonly #db: Database;
-  readonly #statements = new Map<string, Statement>();
+  readonly #statements: StatementCache<Statement>;
 
   constructor(db: Database) {
-    this.#db = db;
+    this.#statements = new StatementCache((sql) => db.prepare(sql));
   }
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
@@ -122,21 +126,13 @@ class BetterSqliteConnection implements DatabaseConnection {
   }
 
   #prepare(sql: string): Statement {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      if (this.#statements.size >= 500) this.#statements.clear();
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#statements.get(sql);
   }
 }
 
-const SQLITE_HEADER = 'SQLite format 3\u0000';
-
 /**
  * SQLite takes a file too short to hold a header for an empty database and would overwrite it: refuse
- * any existing, non-empty file that does not start with SQLite's header.
+ * any existing, non-empty file that does not start with SQLite's header (core's one header check).
  */
 function checkHeader(file: string): void {
   let fd: number;
@@ -146,12 +142,9 @@ function checkHeader(file: string): void {
     return; // missing (created on a writable open) or unreadable: better-sqlite3 reports that itself
   }
   try {
-    const header = Buffer.alloc(16);
-    const read = readSync(fd, header, 0, 16, 0);
-    if (read > 0 && header.subarray(0, read).toString('latin1') !== SQLITE_HEADER.slice(0, 16).slice(0, read) || (read > 0 && read < 16))
-      throw new MonitorError('NOT_A_DATABASE', `Cannot open ${file}: it is not a SQLite database (its first bytes are not "SQLite format 3").`, {
-        value: file,
-      });
+    const bytes = Buffer.alloc(SQLITE_HEADER_BYTES);
+    const read = readSync(fd, bytes, 0, SQLITE_HEADER_BYTES, 0);
+    if (readSqliteHeader(bytes.subarray(0, read), fstatSync(fd).size).kind === 'other') throw notASqliteFile(file, fstatSync(fd).size);
   } catch (error) {
     if ((error as { code?: string }).code === 'EISDIR') return; // a directory: better-sqlite3 says so
     throw error;
@@ -174,7 +167,7 @@ export function createNodeDriver(path: string, options: NodeDriverOptions = {}):
     if (!options.readOnly) mkdirSync(dirname(file), { recursive: true });
     db = new Database(file, { readonly: options.readOnly ?? false, fileMustExist: options.readOnly ?? false, timeout: 5000 });
   } catch (error) {
-    throw new MonitorError('DRIVER', `Cannot open ${file}: ${(error as Error).message}`, { cause: error, value: file });
+    throw sqliteOpenError(file, error);
   }
   try {
     // reading the schema here turns "not a database" into an error at open, not at the first query
@@ -184,11 +177,7 @@ export function createNodeDriver(path: string, options: NodeDriverOptions = {}):
     if (options.readOnly) db.pragma('busy_timeout = 0');
   } catch (error) {
     db.close();
-    const kind = sqliteDialect.classifyError(error);
-    throw new MonitorError(kind === 'not-a-database' ? 'NOT_A_DATABASE' : 'DRIVER', `Cannot open ${file}: ${(error as Error).message}`, {
-      cause: error,
-      value: file,
-    });
+    throw sqliteOpenError(file, error);
   }
   const connection = new BetterSqliteConnection(db);
   return {

@@ -7,7 +7,9 @@ import {
   type Row,
   type RunResult,
   type SqlValue,
+  StatementCache,
   sqliteDialect,
+  sqliteOpenError,
 } from '@llm-monitor/core';
 import { prepareBytes } from './file-header.js';
 
@@ -68,8 +70,6 @@ export interface WasmDriver extends Driver {
   export(): Promise<Uint8Array>;
 }
 
-const STATEMENT_CACHE_SIZE = 250;
-
 /** Booleans as 1/0; a bigint beyond 2^53 as its decimal text, which an INTEGER column stores exactly. */
 function toSqlite(value: SqlValue): SqlJsValue {
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -82,11 +82,14 @@ const SETUP = ['PRAGMA foreign_keys = ON', 'SELECT COUNT(*) FROM sqlite_master']
 
 class SqlJsConnection implements DatabaseConnection {
   readonly #db: SqlJsDatabase;
-  /** Prepared statements by SQL text, least recently used first. */
-  readonly #statements = new Map<string, SqlJsStatement>();
+  readonly #statements: StatementCache<SqlJsStatement>;
 
   constructor(db: SqlJsDatabase) {
     this.#db = db;
+    this.#statements = new StatementCache(
+      (sql) => db.prepare(sql),
+      (statement) => statement.free(),
+    );
   }
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
@@ -145,7 +148,6 @@ class SqlJsConnection implements DatabaseConnection {
 
   /** Frees every cached statement (they are re-prepared on demand). */
   clearStatements(): void {
-    for (const statement of this.#statements.values()) statement.free();
     this.#statements.clear();
   }
 
@@ -160,29 +162,11 @@ class SqlJsConnection implements DatabaseConnection {
   }
 
   #prepare(sql: string): SqlJsStatement {
-    let statement = this.#statements.get(sql);
-    if (statement) {
-      this.#statements.delete(sql);
-    } else {
-      statement = this.#db.prepare(sql);
-      if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
-        const [oldestSql, oldest] = this.#statements.entries().next().value!;
-        this.#statements.delete(oldestSql);
-        oldest.free();
-      }
-    }
-    this.#statements.set(sql, statement);
-    return statement;
+    return this.#statements.get(sql);
   }
+
 }
 
-function openError(error: unknown): MonitorError {
-  const kind = sqliteDialect.classifyError(error);
-  const message = (error as { message?: unknown } | null)?.message ?? String(error);
-  if (kind === 'not-a-database')
-    return new MonitorError('NOT_A_DATABASE', `Not a SQLite database, or a corrupt one: ${String(message)}.`, { cause: error });
-  return new MonitorError('DRIVER', `sql.js could not open the database: ${String(message)}`, { cause: error });
-}
 
 /**
  * A driver on a sql.js database held in memory: empty, or loaded from a SQLite file's bytes. The caller
@@ -207,14 +191,14 @@ export function createWasmDriver(SQL: SqlJsModule, options: WasmDriverOptions = 
   try {
     db = new SQL.Database(data);
   } catch (error) {
-    throw openError(error);
+    throw sqliteOpenError('the database', error);
   }
   const connection = new SqlJsConnection(db);
   try {
     connection.setup();
   } catch (error) {
     db.close();
-    throw openError(error);
+    throw sqliteOpenError('the database', error);
   }
 
   let closed = false;

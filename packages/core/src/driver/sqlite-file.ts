@@ -1,4 +1,5 @@
 import { MonitorError } from '../errors.js';
+import { sqliteDialect } from './dialect.js';
 
 /**
  * What the first bytes of a file say about it, for every SQLite engine and app (driver-node checks a
@@ -50,4 +51,16 @@ export function notASqliteFile(name: string, size: number): MonitorError {
     `${name} is not a SQLite database: ${size < SQLITE_HEADER_BYTES ? `it has only ${size} bytes, fewer than a SQLite header` : 'its first bytes are not "SQLite format 3"'}.`,
     { value: size },
   );
+}
+
+/**
+ * The error for a SQLite database an engine could not open, the same from every SQLite driver:
+ * `NOT_A_DATABASE` when SQLite says the file is not a database (or is corrupt), `READ_ONLY` when it cannot
+ * be written, else `DRIVER`; it names the file and keeps the engine's error as `cause`.
+ */
+export function sqliteOpenError(name: string, error: unknown): MonitorError {
+  const kind = sqliteDialect.classifyError(error);
+  const message = (error as { message?: unknown } | null)?.message;
+  const code = kind === 'not-a-database' ? 'NOT_A_DATABASE' : kind === 'read-only' ? 'READ_ONLY' : 'DRIVER';
+  return new MonitorError(code, `Cannot open ${name}: ${typeof message === 'string' ? message : String(error)}`, { cause: error, value: name });
 }
