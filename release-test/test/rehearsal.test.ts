@@ -60,8 +60,13 @@ async function step<T extends RunResult>(label: string, action: () => Promise<T>
 }
 
 /** npm as a user runs it, against the local registry, with a cache of its own (a fresh machine). */
+/**
+ * npm as a user of a private registry sets it up: our scope from the local registry, every other package
+ * from the registry npm is configured with, directly. (Through the local registry's uplink, a slow moment
+ * of the public registry made npm see `better-sqlite3@undefined` on a busy machine.)
+ */
 const registryEnv = () =>
-  userEnv({ npm_config_registry: registry!.url, npm_config_cache: join(tmp, 'npm-cache'), ...(fromSource ? {} : mirror!.env) });
+  userEnv({ 'npm_config_@llm-monitor:registry': registry!.url, npm_config_cache: join(tmp, 'npm-cache'), ...(fromSource ? {} : mirror!.env) });
 
 beforeAll(async () => {
   try {
