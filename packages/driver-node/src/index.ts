@@ -44,6 +44,7 @@ export type OpenMonitorOptions = MonitorOptions & NodeDriverOptions;
 interface Statement {
   readonly reader: boolean;
   all(...params: unknown[]): unknown[];
+  raw(toggle: boolean): Statement;
   run(...params: unknown[]): { changes: number };
 }
 interface Database {
@@ -107,6 +108,15 @@ class BetterSqliteConnection implements DatabaseConnection {
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
     return this.#prepare(sql).all(bind(params)) as Row[];
+  }
+
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
+    const statement = this.#prepare(sql).raw(true);
+    try {
+      return statement.all(bind(params)) as SqlValue[][];
+    } finally {
+      statement.raw(false);
+    }
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<RunResult> {

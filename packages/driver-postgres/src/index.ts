@@ -20,7 +20,7 @@ export interface PgTypeParsers {
 
 /** The part of a node-postgres `PoolClient` this driver uses (its own types stay out of our `.d.ts`). */
 export interface PgPoolClient {
-  query(config: { text: string; values?: unknown[]; types?: PgTypeParsers }): Promise<unknown>;
+  query(config: { text: string; values?: unknown[]; types?: PgTypeParsers; rowMode?: 'array' }): Promise<unknown>;
   release(destroy?: boolean | Error): void;
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
@@ -36,7 +36,7 @@ export interface PgPool {
 interface PgResult {
   command: string | null;
   rowCount: number | null;
-  rows: Row[];
+  rows: Row[] | SqlValue[][];
 }
 
 interface PgModule {
@@ -121,7 +121,11 @@ class PostgresConnection implements DatabaseConnection {
   }
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
-    return (await this.#execute(sql, params)).rows;
+    return (await this.#execute(sql, params)).rows as Row[];
+  }
+
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
+    return (await this.#execute(sql, params, 'array')).rows as SqlValue[][];
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<RunResult> {
@@ -135,8 +139,8 @@ class PostgresConnection implements DatabaseConnection {
     return { changes };
   }
 
-  async #execute(text: string, params: readonly SqlValue[]): Promise<PgResult> {
-    const result = (await this.client.query({ text, values: params.map(toPg), types: this.#types })) as PgResult | PgResult[];
+  async #execute(text: string, params: readonly SqlValue[], rowMode?: 'array'): Promise<PgResult> {
+    const result = (await this.client.query({ text, values: params.map(toPg), types: this.#types, ...(rowMode ? { rowMode } : {}) })) as PgResult | PgResult[];
     // a statement without parameters may hold several; node-postgres then returns one result each
     return Array.isArray(result) ? result.at(-1)! : result;
   }

@@ -94,16 +94,20 @@ class SqlJsConnection implements DatabaseConnection {
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
     const statement = this.#prepare(sql);
+    const columns = statement.getColumnNames();
+    return (await this.queryArrays(sql, params)).map((values) => {
+      const row: Row = {};
+      for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i]!;
+      return row;
+    });
+  }
+
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<SqlValue[][]> {
+    const statement = this.#prepare(sql);
     try {
       statement.bind(params.map(toSqlite));
-      const columns = statement.getColumnNames();
-      const rows: Row[] = [];
-      while (statement.step()) {
-        const values = statement.get();
-        const row: Row = {};
-        for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i] as SqlValue;
-        rows.push(row);
-      }
+      const rows: SqlValue[][] = [];
+      while (statement.step()) rows.push(statement.get() as SqlValue[]);
       return rows;
     } finally {
       statement.reset();

@@ -39,6 +39,21 @@ export function driverConformanceSuite(harness: DriverHarness): void {
       ]);
     });
 
+    it('returns the same rows as arrays in column order (queryArrays), also columns of the same value', async () => {
+      const e = await open();
+      await e.write((s) => s.run('INSERT INTO t (id, label, amount, n) VALUES (?, ?, ?, ?)', [1, 'a', 0.5, 2 ** 53 - 1]));
+      await e.write((s) => s.run('INSERT INTO t (id, label, amount, n) VALUES (?, ?, ?, ?)', [2, null, -1.5, 0]));
+      const rows = await e.read((s) => s.queryArrays('SELECT n, id, label, amount, id AS again FROM t WHERE id >= ? ORDER BY id', [1]));
+      expect(rows).toEqual([
+        [2 ** 53 - 1, 1, 'a', 0.5, 1],
+        [0, 2, null, -1.5, 2],
+      ]);
+      // a statement used both ways gives both shapes
+      expect(await e.read((s) => s.query('SELECT n, id FROM t WHERE id = ?', [2]))).toEqual([{ n: 0, id: 2 }]);
+      expect(await e.read((s) => s.queryArrays('SELECT n, id FROM t WHERE id = ?', [2]))).toEqual([[0, 2]]);
+      expect(await e.read((s) => s.query('SELECT n, id FROM t WHERE id = ?', [2]))).toEqual([{ n: 0, id: 2 }]);
+    });
+
     it('reports the rows a statement changed', async () => {
       const e = await open();
       await e.write((s) => s.batch('INSERT INTO t (id, n) VALUES (?, ?)', [[1, 1], [2, 1], [3, 2]]));

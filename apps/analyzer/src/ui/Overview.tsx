@@ -83,7 +83,7 @@ export function Totals({ overview, currency, hasProgramTable }: { overview: Over
           <p class="muted small">all priced</p>
         )}
         {t.unusableRequests > 0 && (
-          <p class="warn small" title="Requests whose stored token counts are text, negative or fractional: left out of every figure">
+          <p class="warn small" title="Requests whose stored token counts are text or negative: left out of every figure">
             <Value value={t.unusableRequests} text={formatNumber(t.unusableRequests)} testId="total-unusable-requests" /> with unusable values, left out
           </p>
         )}

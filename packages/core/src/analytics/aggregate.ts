@@ -4,7 +4,6 @@ import type { Session } from '../driver/executor.js';
 import type { ModelBilling, Shape } from '../monitor/types.js';
 import type { ResolvedModel } from '../schema/catalog.js';
 import { type StoredBilling, num } from '../schema/file-values.js';
-import type { Dialect } from '../driver/dialect.js';
 import { Conditions, type RequestSource } from '../schema/layouts/layout.js';
 import { type PricingOverride, effectiveBilling } from '../pricing/override.js';
 import { type TierPlan, tierCaseSql, tierPlan, uncoveredInputs } from '../pricing/tiers.js';
@@ -35,7 +34,7 @@ export interface SlotGroups {
   readonly slot: Float64Array;
   /**
    * The tier index that prices these requests (whatever the billing method); NaN when no tier matches;
-   * {@link UNUSABLE_ROWS} for rows whose stored values cannot be used (text, negative or fractional token
+   * {@link UNUSABLE_ROWS} for rows whose stored values cannot be used (text or negative token
    * counts, a text time): those are left out of every figure and counted as `unusableRequests`.
    */
   readonly tier: Float64Array;
@@ -119,6 +118,21 @@ export interface ScanSplits {
   inputBounds?: readonly number[];
 }
 
+/** How a scan groups and what it collects besides the sums. */
+export interface ScanShape {
+  /** Group by slot (else by slot only where idle time needs it: a model with runs in the window). */
+  bySlot: boolean;
+  splits: { splits: readonly number[]; inputBounds: readonly number[] };
+  /** Also the smallest and largest input per group (`minInput`/`maxInput`, NaN without), for the insights. */
+  inputRange: boolean;
+  /**
+   * The time a group spans: {@link SLOT_SECONDS}, or a whole multiple of it when the caller knows every
+   * boundary it will report at lies on that coarser grid (an hourly series in a zone whose offsets are
+   * whole hours). Such a group is filed under the 15-minute slot of its first request.
+   */
+  slotSeconds: number;
+}
+
 /** At most this many split times and this many input bounds per scan. */
 export const MAX_SPLITS = 64;
 
@@ -163,28 +177,51 @@ interface GroupKey {
   width: number;
   /** Tier index per tier code: the plan's tiers, then NaN (unpriced), then UNUSABLE_ROWS. */
   tiers: number[];
+  /** 15-minute slots per group (1, or 4 for groups of an hour). */
+  slotsPerGroup: number;
 }
 
-function toGroups(rows: readonly Record<string, SqlValue>[], key: GroupKey): SlotGroups {
+const orNaN = (value: SqlValue | undefined): number => (value === null || value === undefined ? Number.NaN : Number(value));
+
+/** The columns of a scan's rows, in their order: the rows come as arrays (see `Session.queryArrays`). */
+const SCAN_COLUMNS = [
+  'group_key',
+  'requests',
+  'input_tokens',
+  'output_tokens',
+  'cache_hits',
+  'cache_n',
+  'prompt_n',
+  'min_input_tokens',
+  'max_input_tokens',
+  'min_value',
+  'max_value',
+  'first_at',
+  'last_at',
+] as const;
+const at = Object.fromEntries(SCAN_COLUMNS.map((column, i) => [column, i])) as Record<(typeof SCAN_COLUMNS)[number], number>;
+
+function toGroups(rows: readonly (readonly SqlValue[])[], key: GroupKey): SlotGroups {
   const n = rows.length;
   const columns = Object.fromEntries(GROUP_COLUMNS.map((c) => [c, new Float64Array(n)])) as Record<(typeof GROUP_COLUMNS)[number], Float64Array>;
   const codes = key.tiers.length;
   rows.forEach((row, i) => {
-    const k = num(row.group_key);
+    const k = num(row[at.group_key]);
     const slot = key.slotted ? Math.floor(k / key.width) : Number.NaN;
     const code = key.slotted ? k - slot * key.width : k;
-    columns.slot[i] = slot;
+    // a group longer than a slot is filed under the slot of its first request (inside the scanned window)
+    columns.slot[i] = key.slotsPerGroup === 1 ? slot : Math.floor(num(row[at.first_at]) / SLOT_SECONDS);
     columns.tier[i] = key.tiers[code % codes]!;
-    columns.requests[i] = num(row.requests);
-    columns.inputTokens[i] = num(row.input_tokens);
-    columns.outputTokens[i] = num(row.output_tokens);
-    columns.cacheHits[i] = num(row.cache_hits);
-    columns.cacheN[i] = num(row.cache_n);
-    columns.promptN[i] = num(row.prompt_n);
-    columns.minInput[i] = num(row.min_input);
-    columns.maxInput[i] = num(row.max_input);
-    columns.firstAt[i] = num(row.first_at);
-    columns.lastAt[i] = num(row.last_at);
+    columns.requests[i] = num(row[at.requests]);
+    columns.inputTokens[i] = num(row[at.input_tokens]);
+    columns.outputTokens[i] = num(row[at.output_tokens]);
+    columns.cacheHits[i] = num(row[at.cache_hits]);
+    columns.cacheN[i] = num(row[at.cache_n]);
+    columns.promptN[i] = num(row[at.prompt_n]);
+    columns.minInput[i] = orNaN(row[at.min_input_tokens]);
+    columns.maxInput[i] = orNaN(row[at.max_input_tokens]);
+    columns.firstAt[i] = num(row[at.first_at]);
+    columns.lastAt[i] = num(row[at.last_at]);
   });
   return { length: n, ...columns };
 }
@@ -192,16 +229,28 @@ function toGroups(rows: readonly Record<string, SqlValue>[], key: GroupKey): Slo
 /** The `tier` of a group of rows whose stored values cannot be used. */
 export const UNUSABLE_ROWS = -1;
 
-/** A sum that cannot overflow: SQLite's integer SUM fails past 2^63, a sum of reals does not. */
-const total = (expression: string) => `SUM(${expression} * 1.0)`;
+/**
+ * True for a row whose values are usable: non-negative token counts and a time that are numbers. SQLite
+ * keeps whatever another program stored (a text, -100); a text fails `x + 0 = x`, a negative `x >= 0`.
+ * PostgreSQL's typed columns make it always true.
+ */
+export function usableRequest(source: RequestSource): string {
+  return [`${source.time} + 0 = ${source.time}`, ...tokenColumns(source).map((c) => `${c} >= 0 AND ${c} + 0 = ${c}`)].join(' AND ');
+}
+
+function tokenColumns(source: RequestSource): string[] {
+  return source.cacheColumns ? ['input_tokens', 'output_tokens', 'cache_n', 'prompt_n'] : ['input_tokens', 'output_tokens'];
+}
 
 /**
- * True for a row whose values are usable: whole, non-negative token counts and a numeric time. SQLite
- * keeps whatever another program stored (a text, -100, 1.5); PostgreSQL's typed columns make it always true.
+ * Whether a group a scan returned may hold unusable values: a negative minimum, or an extreme that is not a
+ * number (SQLite orders a text above every number, so a text shows up as the maximum). Cheap to tell from
+ * the aggregates the scan returns anyway, so that only a file that has such values pays for the row-by-row
+ * test ({@link usableRequest}).
  */
-export function usableRequest(d: Dialect, source: RequestSource): string {
-  const columns = source.cacheColumns ? ['input_tokens', 'output_tokens', 'cache_n', 'prompt_n'] : ['input_tokens', 'output_tokens'];
-  return [`${source.time} = ${source.time} * 1.0`, ...columns.map((c) => `${c} = CAST(${c} AS ${d.types.integer}) AND ${c} >= 0`)].join(' AND ');
+function suspicious(row: readonly SqlValue[]): boolean {
+  const numeric = (value: SqlValue | undefined) => typeof value === 'number' || typeof value === 'bigint';
+  return [at.first_at, at.last_at, at.min_value, at.max_value].some((i) => !numeric(row[i])) || Number(row[at.min_value]) < 0;
 }
 
 /**
@@ -214,9 +263,9 @@ export async function scanModel(
   stored: StoredBilling,
   override: PricingOverride | undefined,
   window: Window,
-  bySlot: boolean,
-  splits: { splits: readonly number[]; inputBounds: readonly number[] } = { splits: [], inputBounds: [] },
+  shape: ScanShape,
 ): Promise<ModelAggregate> {
+  const { bySlot, splits, inputRange, slotSeconds } = shape;
   const d = session.dialect;
   const billing = effectiveBilling(model.name, stored.usable, override);
   const plan: TierPlan = tierPlan(billing);
@@ -239,36 +288,52 @@ export async function scanModel(
   const slotted = bySlot || runs.length > 0;
   const tiers = [...plan.tiers.map((t) => t.tierIndex), Number.NaN, UNUSABLE_ROWS];
   // the group key (see GroupKey): split points are validated numbers (times) and safe integers (token counts), so literal SQL
-  let code = `CASE WHEN ${usableRequest(d, source)} THEN ${tierCaseSql(plan, tiers.length - 2)} ELSE ${tiers.length - 1} END`;
+  // first without the row-by-row test of stored values (see `suspicious`), with it only when needed
+  const tierCode = (rowByRow: boolean) =>
+    rowByRow ? `CASE WHEN ${usableRequest(source)} THEN ${tierCaseSql(plan, tiers.length - 2)} ELSE ${tiers.length - 1} END` : tierCaseSql(plan, tiers.length - 2);
+  let sides = '';
   let width = tiers.length;
   const bounds = [...new Set([...splits.inputBounds, ...gapBounds(plan)])].sort((a, b) => a - b);
   for (const [column, points] of [[source.time, splits.splits], ['input_tokens', bounds]] as const) {
     if (points.length === 0) continue;
-    code = `${code} + ${width} * ${sideOf(column, points)}`;
+    sides += ` + ${width} * ${sideOf(column, points)}`;
     width *= points.length + 1;
   }
   // slot × width must stay an exact integer up to the latest time a request may have
-  if (width > Number.MAX_SAFE_INTEGER / (MAX_EPOCH_SECONDS / SLOT_SECONDS + 1))
+  if (width > Number.MAX_SAFE_INTEGER / (MAX_EPOCH_SECONDS / slotSeconds + 1))
     throw new MonitorError('INVALID_INPUT', `Model ${describeValue(model.name)} has too many tiers for this many splits and input bounds; give fewer.`, { model: model.name });
-  const key: GroupKey = { slotted, width, tiers };
+  const key: GroupKey = { slotted, width, tiers, slotsPerGroup: slotSeconds / SLOT_SECONDS };
   let groups = toGroups([], key);
   if (source.present) {
     const where = new Conditions(source.where, source.params).add(`${source.time} >= ?`, window.from).add(`${source.time} < ?`, window.to);
     // the S5–S7 cache formula needs the raw cache_n / prompt_n sums; the range tiers only the hits
-    const columns = [
-      `${slotted ? `${d.slot(source.time, SLOT_SECONDS)} * ${width} + ` : ''}${code} AS group_key`,
-      'COUNT(*) AS requests',
-      `${total('input_tokens')} AS input_tokens`,
-      `${total('output_tokens')} AS output_tokens`,
-      source.cacheColumns ? `${total(d.least('cache_n', 'input_tokens'))} AS cache_hits` : '0 AS cache_hits',
-      source.cacheColumns ? `${total('cache_n')} AS cache_n` : '0 AS cache_n',
-      source.cacheColumns ? `${total('prompt_n')} AS prompt_n` : '0 AS prompt_n',
-      'MIN(input_tokens) AS min_input',
-      'MAX(input_tokens) AS max_input',
-      `MIN(${source.time}) AS first_at`,
-      `MAX(${source.time}) AS last_at`,
-    ];
-    const rows = await session.query(`SELECT ${columns.join(', ')} FROM ${source.table}${where.where} GROUP BY 1`, where.params);
+    const rawCache = source.cacheColumns && plan.kind === 'windows';
+    const checked = tokenColumns(source);
+    const expressions = (rowByRow: boolean): Record<(typeof SCAN_COLUMNS)[number], string> => ({
+      group_key: `${slotted ? `${d.slot(source.time, slotSeconds)} * ${width} + ` : ''}${tierCode(rowByRow)}${sides}`,
+      requests: 'COUNT(*)',
+      input_tokens: d.total('input_tokens'),
+      output_tokens: d.total('output_tokens'),
+      cache_hits: source.cacheColumns ? d.total(d.least('cache_n', 'input_tokens')) : '0',
+      cache_n: rawCache ? d.total('cache_n') : '0',
+      prompt_n: rawCache ? d.total('prompt_n') : '0',
+      min_input_tokens: inputRange ? 'MIN(input_tokens)' : 'NULL',
+      max_input_tokens: inputRange ? 'MAX(input_tokens)' : 'NULL',
+      // what tells a group that may hold unusable values (see `suspicious`)
+      min_value: `MIN(${d.least(...checked)})`,
+      max_value: `MAX(${d.greatest(...checked)})`,
+      first_at: `MIN(${source.time})`,
+      last_at: `MAX(${source.time})`,
+    });
+    const scan = (rowByRow: boolean) => {
+      const select = expressions(rowByRow);
+      return session.queryArrays(
+        `SELECT ${SCAN_COLUMNS.map((column) => `${select[column]} AS ${column}`).join(', ')} FROM ${source.table}${where.where} GROUP BY 1`,
+        where.params,
+      );
+    };
+    let rows = await scan(false);
+    if (rows.some(suspicious)) rows = await scan(true);
     groups = toGroups(rows, key);
   }
   return {

@@ -59,14 +59,14 @@ async function describeModel(session: Session, model: ResolvedModel): Promise<Mo
   if (source.present) {
     const where = new Conditions(source.where, source.params);
     const [row] = await session.query(
-      `SELECT COUNT(*) AS n, SUM(CASE WHEN ${usableRequest(session.dialect, source)} THEN 0 ELSE 1 END) AS unusable, MIN(${source.time}) AS first_at, MAX(${source.time}) AS last_at FROM ${source.table}${where.where}`,
+      `SELECT COUNT(*) AS n, SUM(CASE WHEN ${usableRequest(source)} THEN 0 ELSE 1 END) AS unusable, MIN(${source.time}) AS first_at, MAX(${source.time}) AS last_at FROM ${source.table}${where.where}`,
       where.params,
     );
     requests = Number(row?.n ?? 0);
     const time = (value: SqlValue | undefined) => (Number.isFinite(Number(value)) && value !== null ? Number(value) : null);
     if (requests > 0) [firstRequestAt, lastRequestAt] = [time(row!.first_at), time(row!.last_at)];
     const unusable = Number(row?.unusable ?? 0);
-    if (unusable > 0) problems.push(`${unusable} requests hold unusable values (text, negative or fractional token counts); every report leaves them out`);
+    if (unusable > 0) problems.push(`${unusable} requests hold unusable values (text or negative token counts); every report leaves them out`);
   }
   const runSource = layout.runSource;
   if (runSource.present) {

@@ -26,7 +26,7 @@ export interface UsageTotals {
   /** Runtime cost of hourly-billed models, clipped to the window. */
   hourlyCost: number;
   /**
-   * Requests whose stored values cannot be used (text, negative or fractional token counts, a text time,
+   * Requests whose stored values cannot be used (text or negative token counts, a text time,
    * as another program may have written them): left out of every other figure, never summed.
    */
   unusableRequests: number;
@@ -332,7 +332,7 @@ function summarizeModel(p: Priced, window: Window): ModelSummary {
   totals.costPerMillionTokens = costPerMillion(totals);
   const problems =
     totals.unusableRequests > 0
-      ? [...p.problems, `${totals.unusableRequests} requests hold unusable values (text, negative or fractional token counts); they are left out of every figure`]
+      ? [...p.problems, `${totals.unusableRequests} requests hold unusable values (text or negative token counts); they are left out of every figure`]
       : p.problems;
   return { name: p.model.name, billingMethod: billing.useTierPricing ? 'tier' : 'hourly', shape: p.model.shape, ...totals, problems };
 }

@@ -88,8 +88,17 @@ export interface Dialect {
   /** Binds a boolean the way the engine stores it (SQLite: 1/0). */
   bool(value: boolean): SqlValue;
 
-  /** The smaller of two numeric expressions (SQLite `MIN(a, b)`, PostgreSQL `LEAST(a, b)`). */
-  least(a: string, b: string): string;
+  /**
+   * A sum that cannot overflow or fail (SQLite's integer `SUM` fails past 2^63: `TOTAL`, a float;
+   * PostgreSQL's `SUM` of a BIGINT is an exact NUMERIC).
+   */
+  total(expression: string): string;
+
+  /** The smallest of numeric expressions (SQLite's scalar `MIN(a, b, …)`, PostgreSQL `LEAST(a, b, …)`). */
+  least(...expressions: string[]): string;
+
+  /** The largest (SQLite's scalar `MAX(a, b, …)`, PostgreSQL `GREATEST(a, b, …)`). */
+  greatest(...expressions: string[]): string;
 
   /** The integer `floor(column / seconds)`: the time slot of an epoch-seconds column. */
   slot(column: string, seconds: number): string;
@@ -199,7 +208,9 @@ export const sqliteDialect: Dialect = {
   },
   quoteIdentifier: (name) => `"${name.replaceAll('"', '""')}"`,
   bool: (value) => (value ? 1 : 0),
-  least: (a, b) => `MIN(${a}, ${b})`,
+  total: (expression) => `TOTAL(${expression})`,
+  least: (...expressions) => `MIN(${expressions.join(', ')})`,
+  greatest: (...expressions) => `MAX(${expressions.join(', ')})`,
   slot: (column, seconds) => `CAST(${column} / ${seconds}.0 AS INTEGER)`,
   columnsQuery: `SELECT m.name AS table_name, p.name AS column_name, p."notnull" AS not_null
     FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p

@@ -29,6 +29,14 @@ export interface DatabaseConnection {
   /** Runs a statement that returns rows and resolves to all of them. */
   query(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
 
+  /**
+   * Optional: the same rows as arrays of values in column order, for the analytics' scans that return
+   * tens of thousands of small rows (an object per row is most of what they cost in JavaScript).
+   * better-sqlite3: `statement.raw()`; sql.js: `statement.get()`; node-postgres: `rowMode: 'array'`.
+   * Core falls back to `query` when a driver leaves it out.
+   */
+  queryArrays?(sql: string, params?: readonly SqlValue[]): Promise<SqlValue[][]>;
+
   /** Runs a statement for its effect (INSERT, UPDATE, DELETE, DDL, transaction control). */
   run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
 

@@ -6,6 +6,8 @@ import type { DatabaseConnection, Driver, Row, RunResult, SqlValue } from './dri
 export interface Session {
   readonly dialect: Dialect;
   query(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /** The rows as arrays of values in column order (see `DatabaseConnection.queryArrays`). */
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<SqlValue[][]>;
   run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
   batch(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<RunResult>;
 }
@@ -413,6 +415,11 @@ export class Executor {
     const session: Session = {
       dialect: this.dialect,
       query: wrap((sql: string, params: readonly SqlValue[] = []) => connection.query(this.#text(sql).text, this.#checked(params))),
+      queryArrays: wrap(async (sql: string, params: readonly SqlValue[] = []) =>
+        connection.queryArrays
+          ? connection.queryArrays(this.#text(sql).text, this.#checked(params))
+          : (await connection.query(this.#text(sql).text, this.#checked(params))).map((row) => Object.values(row)),
+      ),
       run: wrap((sql: string, params: readonly SqlValue[] = []) => connection.run(this.#text(sql).text, this.#checked(params))),
       batch: wrap((sql: string, rows: readonly (readonly SqlValue[])[]) => this.#batch(connection, sql, rows)),
     };

@@ -65,7 +65,9 @@ export const postgresDialect: Dialect = {
   },
   quoteIdentifier: (name) => `"${name.replaceAll('"', '""')}"`,
   bool: (value) => value,
-  least: (a, b) => `LEAST(${a}, ${b})`,
+  total: (expression) => `SUM(${expression})`,
+  least: (...expressions) => `LEAST(${expressions.join(', ')})`,
+  greatest: (...expressions) => `GREATEST(${expressions.join(', ')})`,
   slot: (column, seconds) => `FLOOR(${column} / ${seconds})::bigint`,
   // Tables of the current schema only. Like SQLite's table_info, a PRIMARY KEY column counts as
   // nullable (PostgreSQL cannot tell a declared NOT NULL from the one the key implies), so both engines

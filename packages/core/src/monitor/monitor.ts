@@ -1,8 +1,8 @@
-import { type Aggregation, type ModelAggregate, type ScanSplits, type Window, checkScanSplits, scanModel } from '../analytics/aggregate.js';
+import { type Aggregation, type ModelAggregate, type ScanShape, type ScanSplits, type Window, checkScanSplits, scanModel } from '../analytics/aggregate.js';
 import { type Description, describeDatabase } from '../analytics/describe.js';
 import { type PricingOverrides, ownValue } from '../pricing/override.js';
 import { type Series, type Summary, seriesOf, summarize } from '../analytics/report.js';
-import { BUCKETS, type Bucket, checkTimeZone, localTimeZone } from '../time/time-zone.js';
+import { BUCKETS, type Bucket, SLOT_SECONDS, checkTimeZone, localTimeZone, offsetSegments } from '../time/time-zone.js';
 import type { Driver, SqlValue } from '../driver/driver.js';
 import { Executor, type Session } from '../driver/executor.js';
 import { MonitorError, describeValue, isMonitorError } from '../errors.js';
@@ -414,7 +414,7 @@ export class Monitor {
    * const { total, models } = await monitor.summary({ from: Date.now() / 1000 - 86_400 });
    */
   async summary(options: SummaryOptions = {}): Promise<Summary> {
-    return summarize(await this.#aggregate(options, false));
+    return summarize(await this.#aggregate(options, { bySlot: false, inputRange: false }));
   }
 
   /**
@@ -426,7 +426,10 @@ export class Monitor {
     if (!BUCKETS.includes(bucket))
       throw new MonitorError('INVALID_INPUT', `Invalid bucket: got ${describeValue(bucket)} (expected one of ${BUCKETS.join(', ')}).`, { value: bucket });
     const timeZone = options.timeZone === undefined ? localTimeZone() : checkTimeZone(options.timeZone);
-    return seriesOf(await this.#aggregate(options, true), { bucket, timeZone });
+    // every boundary on the hour: group by hour, a quarter of the groups
+    const { from, to } = checkWindow(options);
+    const hourly = from !== null && to !== null && hoursOnly(timeZone, from, to);
+    return seriesOf(await this.#aggregate(options, { bySlot: true, inputRange: false, slotSeconds: hourly ? 3600 : SLOT_SECONDS }), { bucket, timeZone });
   }
 
   /**
@@ -444,7 +447,7 @@ export class Monitor {
    * or end at a split time off the grid (`--last 7d` ending now, and the 7 days before it, from one scan).
    */
   async aggregate(options: AggregateOptions = {}): Promise<Aggregation> {
-    return this.#aggregate(options, true);
+    return this.#aggregate(options, { bySlot: true, inputRange: true });
   }
 
   /** The latest program run and the summary since it started; null when no program run is recorded. */
@@ -456,7 +459,7 @@ export class Monitor {
       return row ? toRunTime(row) : null;
     });
     if (!latest) return null;
-    const summary = summarize(await this.#aggregate({ ...options, from: latest.startTime }, false));
+    const summary = summarize(await this.#aggregate({ ...options, from: latest.startTime }, { bySlot: false, inputRange: false }));
     return { startedAt: latest.startTime, lastSeenAt: latest.endTime, open: latest.endTime === latest.startTime, summary };
   }
 
@@ -522,8 +525,8 @@ export class Monitor {
     return this.#state.autoRegister ? 'register' : 'require';
   }
 
-  /** Scans every (or the chosen) model in one snapshot. */
-  async #aggregate(options: AggregateOptions, bySlot: boolean): Promise<Aggregation> {
+  /** Scans every (or the chosen) model in one snapshot, grouped as `shape` says (see `ScanShape`). */
+  async #aggregate(options: AggregateOptions, shape: Pick<ScanShape, 'bySlot' | 'inputRange'> & { slotSeconds?: number }): Promise<Aggregation> {
     const window = checkWindow(options);
     const splits = checkScanSplits(options, window);
     const pricing = options.pricing ?? {};
@@ -550,9 +553,9 @@ export class Monitor {
           continue;
         }
         const stored = await model.layout.readBilling(session);
-        models.push(await scanModel(session, model, stored, ownValue(pricing, model.name), window, bySlot, splits));
+        models.push(await scanModel(session, model, stored, ownValue(pricing, model.name), window, { slotSeconds: SLOT_SECONDS, ...shape, splits }));
       }
-      return { from: window.from, to: window.to, bySlot, ...splits, models, problems };
+      return { from: window.from, to: window.to, bySlot: shape.bySlot, ...splits, models, problems };
     });
   }
 
@@ -655,6 +658,11 @@ export class Monitor {
     if (this.#state.executor.closed) throw new MonitorError('CLOSED', 'The monitor is closed; open a new one.');
     if (this.#state.readOnly) throw new MonitorError('READ_ONLY', 'This monitor was opened with readOnly: true; writes are refused.');
   }
+}
+
+/** Whether every offset `timeZone` has over [from, to] is a whole number of hours (so are its bucket boundaries). */
+function hoursOnly(timeZone: string, from: number, to: number): boolean {
+  return to - from <= 400 * 86_400 && offsetSegments(timeZone, from, Math.max(from, to)).every(([, offset]) => offset % 3600 === 0);
 }
 
 function throwError(error: Error): never {
