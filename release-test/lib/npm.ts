@@ -10,6 +10,13 @@ export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra };
 }
 
+/**
+ * npm's network settings for installs in the tests: a request that gets no answer for 60 s fails and npm
+ * asks again (its default waits 5 minutes per request, so one stalled connection to the public registry
+ * outlasted a whole install's time limit in CI).
+ */
+export const NETWORK_PATIENCE = { npm_config_fetch_timeout: '60000', npm_config_fetch_retries: '4', npm_config_fetch_retry_maxtimeout: '20000' };
+
 /** `npm …` in `cwd`; a failure throws with npm's output. */
 export function npm(args: readonly string[], options: RunOptions): Promise<RunResult> {
   return runOk('npm', args, { ...options, env: options.env ?? userEnv() });
@@ -23,18 +30,22 @@ export async function configuredRegistry(cwd: string): Promise<string> {
 /** npm's signs of a registry that did not answer in time (a packument fetched as nothing shows up as `name@undefined`). */
 const NETWORK_TROUBLE = /ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|socket hang up|network|E50[0-9]|E429|@undefined/i;
 
+/** What {@link run} appends when it killed a command at its time limit. */
+const KILLED = /\[killed after \d+ ms\]$/;
+
 /**
  * `npm install …` that tries again, up to `attempts` times, when the failure is the network's (the
- * public registry behind the local one is outside the tests' control), as a user would. Any other
- * failure throws at once.
+ * public registry is outside the tests' control), as a user would: an error npm names as such, or an
+ * install still waiting at `timeoutMs`. Any other failure throws at once.
  */
 export async function npmInstall(args: readonly string[], options: RunOptions, attempts = 3): Promise<RunResult> {
   for (let attempt = 1; ; attempt++) {
     const result = await run('npm', ['install', ...args], { ...options, env: options.env ?? userEnv() });
     if (result.code === 0) return result;
-    if (attempt >= attempts || !NETWORK_TROUBLE.test(result.stderr))
+    const stalled = result.code === null && KILLED.test(result.stderr);
+    if (attempt >= attempts || !(stalled || NETWORK_TROUBLE.test(result.stderr)))
       throw new Error(`npm install ${args.join(' ')} (in ${options.cwd}) exited with ${result.code} (attempt ${attempt})\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
-    console.warn(`[release-test] npm install ${args.join(' ')} failed on the network (attempt ${attempt} of ${attempts}), trying again in 10 s:\n${result.stderr}`);
+    console.warn(`[release-test] npm install ${args.join(' ')} ${stalled ? 'stalled' : 'failed on the network'} (attempt ${attempt} of ${attempts}), trying again in 10 s:\n${result.stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
   }
 }

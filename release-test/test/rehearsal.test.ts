@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tarballProblems } from '../lib/checks.js';
 import { documentedOutput } from '../lib/markdown.js';
-import { configuredRegistry, npm, npmInstall, userEnv } from '../lib/npm.js';
+import { NETWORK_PATIENCE, configuredRegistry, npm, npmInstall, userEnv } from '../lib/npm.js';
 import { type PrebuildMirror, startPrebuildMirror } from '../lib/prebuild-mirror.js';
 import { type LocalRegistry, startRegistry } from '../lib/registry.js';
 import { type Changeset, copyRepository, nextGroupVersion, pendingChangesets } from '../lib/release.js';
@@ -66,7 +66,13 @@ async function step<T extends RunResult>(label: string, action: () => Promise<T>
  * of the public registry made npm see `better-sqlite3@undefined` on a busy machine.)
  */
 const registryEnv = () =>
-  userEnv({ 'npm_config_@llm-monitor:registry': registry!.url, npm_config_cache: join(tmp, 'npm-cache'), ...(fromSource ? {} : mirror!.env) });
+  userEnv({ 'npm_config_@llm-monitor:registry': registry!.url, npm_config_cache: join(tmp, 'npm-cache'), ...NETWORK_PATIENCE, ...(fromSource ? {} : mirror!.env) });
+
+/**
+ * How long one install may take before it counts as stalled and is tried again: a few seconds with the
+ * binary from the mirror (3 minutes leaves room for a slow registry), about two minutes per compile from source.
+ */
+const INSTALL_LIMIT_MS = fromSource ? 480_000 : 180_000;
 
 beforeAll(async () => {
   try {
@@ -74,7 +80,7 @@ beforeAll(async () => {
   } catch (error) {
     throw new Error(`${(error as Error).message}\n--- the local registry's log\n${registry?.log() ?? '(not started)'}`, { cause: error });
   }
-}, 900_000);
+}, 1_500_000);
 
 async function rehearse(): Promise<void> {
   tmp = mkdtempSync(join(tmpdir(), 'llm-monitor-rehearsal-'));
@@ -101,7 +107,7 @@ async function rehearse(): Promise<void> {
   mkdirSync(app());
   await step('npm init -y', () => npm(['init', '-y'], { cwd: app(), env: registryEnv() }));
   await step('npm install @llm-monitor/driver-node better-sqlite3@12', () =>
-    npmInstall(['@llm-monitor/driver-node', 'better-sqlite3@12'], { cwd: app(), env: registryEnv(), timeoutMs: 480_000 }),
+    npmInstall(['@llm-monitor/driver-node', 'better-sqlite3@12'], { cwd: app(), env: registryEnv(), timeoutMs: INSTALL_LIMIT_MS }),
   );
   const readme = readFileSync(join(app(), 'node_modules', '@llm-monitor', 'driver-node', 'README.md'), 'utf8');
   writeSnippets(
@@ -114,7 +120,7 @@ async function rehearse(): Promise<void> {
   await step('node example.cjs', () => runOk(process.execPath, ['example.cjs'], { cwd: app(), env: userEnv() }));
 
   await step('npm install -g @llm-monitor/cli', () =>
-    npmInstall(['--global', '--prefix', prefix(), '@llm-monitor/cli'], { cwd: tmp, env: registryEnv(), timeoutMs: 480_000 }),
+    npmInstall(['--global', '--prefix', prefix(), '@llm-monitor/cli'], { cwd: tmp, env: registryEnv(), timeoutMs: INSTALL_LIMIT_MS }),
   );
   const cliHome = join(tmp, 'cli-home');
   mkdirSync(cliHome);
