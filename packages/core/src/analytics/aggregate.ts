@@ -1,5 +1,6 @@
 import { MonitorError, describeValue } from '../errors.js';
 import type { SqlValue } from '../driver/driver.js';
+import type { Dialect } from '../driver/dialect.js';
 import type { Session } from '../driver/executor.js';
 import type { ModelBilling, Shape } from '../monitor/types.js';
 import type { ResolvedModel } from '../schema/catalog.js';
@@ -243,15 +244,24 @@ function tokenColumns(source: RequestSource): string[] {
 }
 
 /**
- * Whether a group a scan returned may hold unusable values: a negative minimum, or an extreme that is not a
- * number (SQLite orders a text above every number, so a text shows up as the maximum). Cheap to tell from
- * the aggregates the scan returns anyway, so that only a file that has such values pays for the row-by-row
- * test ({@link usableRequest}).
+ * What tells a set of requests that may hold unusable values, as SQL aggregates: the smallest and largest
+ * token value (a negative minimum, or a text, which SQLite orders above every number, as the maximum) and
+ * the first and last time. Cheap beside the row-by-row test ({@link usableRequest}), so that only a file
+ * that has such values pays for that.
  */
-function suspicious(row: readonly SqlValue[]): boolean {
-  const numeric = (value: SqlValue | undefined) => typeof value === 'number' || typeof value === 'bigint';
-  return [at.first_at, at.last_at, at.min_value, at.max_value].some((i) => !numeric(row[i])) || Number(row[at.min_value]) < 0;
+export function unusableSignal(source: RequestSource, d: Dialect): { min_value: string; max_value: string; first_at: string; last_at: string } {
+  const checked = tokenColumns(source);
+  return { min_value: `MIN(${d.least(...checked)})`, max_value: `MAX(${d.greatest(...checked)})`, first_at: `MIN(${source.time})`, last_at: `MAX(${source.time})` };
 }
+
+/** Whether the aggregates of {@link unusableSignal} say that some of the requests may be unusable. */
+export function mayHoldUnusable(signal: { min_value: SqlValue | undefined; max_value: SqlValue | undefined; first_at: SqlValue | undefined; last_at: SqlValue | undefined }): boolean {
+  const numeric = (value: SqlValue | undefined) => typeof value === 'number' || typeof value === 'bigint';
+  return ![signal.first_at, signal.last_at, signal.min_value, signal.max_value].every(numeric) || Number(signal.min_value) < 0;
+}
+
+const suspicious = (row: readonly SqlValue[]): boolean =>
+  mayHoldUnusable({ min_value: row[at.min_value], max_value: row[at.max_value], first_at: row[at.first_at], last_at: row[at.last_at] });
 
 /**
  * Scans one model: its runs overlapping the window, then its requests in the window grouped by tier and,
@@ -308,7 +318,7 @@ export async function scanModel(
     const where = new Conditions(source.where, source.params).add(`${source.time} >= ?`, window.from).add(`${source.time} < ?`, window.to);
     // the S5–S7 cache formula needs the raw cache_n / prompt_n sums; the range tiers only the hits
     const rawCache = source.cacheColumns && plan.kind === 'windows';
-    const checked = tokenColumns(source);
+    const signal = unusableSignal(source, d);
     const expressions = (rowByRow: boolean): Record<(typeof SCAN_COLUMNS)[number], string> => ({
       group_key: `${slotted ? `${d.slot(source.time, slotSeconds)} * ${width} + ` : ''}${tierCode(rowByRow)}${sides}`,
       requests: 'COUNT(*)',
@@ -320,10 +330,7 @@ export async function scanModel(
       min_input_tokens: inputRange ? 'MIN(input_tokens)' : 'NULL',
       max_input_tokens: inputRange ? 'MAX(input_tokens)' : 'NULL',
       // what tells a group that may hold unusable values (see `suspicious`)
-      min_value: `MIN(${d.least(...checked)})`,
-      max_value: `MAX(${d.greatest(...checked)})`,
-      first_at: `MIN(${source.time})`,
-      last_at: `MAX(${source.time})`,
+      ...signal,
     });
     const scan = (rowByRow: boolean) => {
       const select = expressions(rowByRow);

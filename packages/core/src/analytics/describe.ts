@@ -6,7 +6,7 @@ import { type TableColumns, normalizedShape } from '../schema/detect-shape.js';
 import { Conditions } from '../schema/layouts/layout.js';
 import { MAPPING_TABLE, PER_MODEL_TABLE, PROGRAM_RUNTIME_TABLE, programStatements } from '../schema/layouts/native.js';
 import { tierProblems, tierWindowProblems } from '../pricing/tiers.js';
-import { usableRequest } from './aggregate.js';
+import { mayHoldUnusable, unusableSignal, usableRequest } from './aggregate.js';
 
 export interface ModelDescription extends ModelInfo {
   requests: number;
@@ -58,22 +58,30 @@ async function describeModel(session: Session, model: ResolvedModel): Promise<Mo
   const source = layout.requestSource;
   if (source.present) {
     const where = new Conditions(source.where, source.params);
+    const signal = unusableSignal(source, session.dialect);
     const [row] = await session.query(
-      `SELECT COUNT(*) AS n, SUM(CASE WHEN ${usableRequest(source)} THEN 0 ELSE 1 END) AS unusable, MIN(${source.time}) AS first_at, MAX(${source.time}) AS last_at FROM ${source.table}${where.where}`,
+      `SELECT COUNT(*) AS n, ${Object.entries(signal).map(([name, sql]) => `${sql} AS ${name}`).join(', ')} FROM ${source.table}${where.where}`,
       where.params,
     );
     requests = Number(row?.n ?? 0);
     const time = (value: SqlValue | undefined) => (Number.isFinite(Number(value)) && value !== null ? Number(value) : null);
     if (requests > 0) [firstRequestAt, lastRequestAt] = [time(row!.first_at), time(row!.last_at)];
-    const unusable = Number(row?.unusable ?? 0);
-    if (unusable > 0) problems.push(`${unusable} requests hold unusable values (text or negative token counts); every report leaves them out`);
+    // the row-by-row test only when the cheap signal says there may be something to find
+    if (requests > 0 && mayHoldUnusable({ min_value: row!.min_value, max_value: row!.max_value, first_at: row!.first_at, last_at: row!.last_at })) {
+      const unusable = new Conditions([...source.where, `(CASE WHEN ${usableRequest(source)} THEN 0 ELSE 1 END) = 1`], source.params);
+      const n = await count(session, `SELECT COUNT(*) AS n FROM ${source.table}${unusable.where}`, unusable.params);
+      if (n > 0) problems.push(`${n} requests hold unusable values (text or negative token counts); every report leaves them out`);
+    }
   }
   const runSource = layout.runSource;
   if (runSource.present) {
     const where = new Conditions(runSource.where, runSource.params);
-    runs = await count(session, `SELECT COUNT(*) AS n FROM ${runSource.table}${where.where}`, where.params);
-    const open = new Conditions([...runSource.where, `(${runSource.nullEnd} = 1 OR ${runSource.end} = start_time)`], runSource.params);
-    openRuns = await count(session, `SELECT COUNT(*) AS n FROM ${runSource.table}${open.where}`, open.params);
+    const [row] = await session.query(
+      `SELECT COUNT(*) AS n, ${session.dialect.total(`CASE WHEN ${runSource.nullEnd} = 1 OR ${runSource.end} = start_time THEN 1 ELSE 0 END`)} AS open_runs FROM ${runSource.table}${where.where}`,
+      where.params,
+    );
+    runs = Number(row?.n ?? 0);
+    openRuns = Number(row?.open_runs ?? 0);
   }
   const complete = layout.missingTables.length === 0;
   const stored = complete ? await layout.readBilling(session) : null;

@@ -208,10 +208,12 @@ export function perModelRunSource(d: Dialect, safeName: string, tables: Readonly
 export async function readPerModelBilling(session: Session, safeName: string, kind: 'ranges' | 'windows', tierSelect: string): Promise<StoredBilling> {
   const q = session.dialect.quoteIdentifier;
   const names = modelTableNames(safeName);
-  const [method] = await session.query(`SELECT use_tier_pricing FROM ${q(names.billingMethod)} WHERE id = 1`);
-  if (!method) return storedBilling(undefined, undefined, kind, []);
-  const [hourly] = await session.query(`SELECT hourly_price FROM ${q(names.hourlyPrice)} WHERE id = 1`);
-  return storedBilling(method.use_tier_pricing, hourly?.hourly_price, kind, await session.query(tierSelect));
+  // the method and the hourly price in one statement (a file may lack the hourly row: the LEFT JOIN keeps the method)
+  const [row] = await session.query(
+    `SELECT m.use_tier_pricing AS use_tier_pricing, h.hourly_price AS hourly_price FROM ${q(names.billingMethod)} m LEFT JOIN ${q(names.hourlyPrice)} h ON h.id = 1 WHERE m.id = 1`,
+  );
+  if (!row) return storedBilling(undefined, undefined, kind, []);
+  return storedBilling(row.use_tier_pricing, row.hourly_price, kind, await session.query(tierSelect));
 }
 
 export function nativeLayout(d: Dialect, safeName: string, detected: PerModelShape, tables: ReadonlyMap<string, ReadonlyMap<string, boolean>>): ModelLayout {
