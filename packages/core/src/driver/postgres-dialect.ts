@@ -23,6 +23,26 @@ const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPI
  */
 const CONNECTION_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/;
 
+// Tables of the current schema only. Like SQLite's table_info, a PRIMARY KEY column counts as
+// nullable (PostgreSQL cannot tell a declared NOT NULL from the one the key implies), so both engines
+// describe the same tables the same way. The columns and keys are looked up per table of the schema
+// (index scans), not joined with every column of the database.
+function columnsOf(condition: string): string {
+  return `SELECT c.relname AS table_name, a.attname AS column_name,
+      CASE WHEN a.attnotnull AND NOT (a.attnum = ANY (COALESCE(pk.indkey::int2[], '{}'))) THEN 1 ELSE 0 END AS not_null
+    FROM pg_catalog.pg_class AS c
+    CROSS JOIN LATERAL (
+      SELECT a.attname, a.attnotnull, a.attnum FROM pg_catalog.pg_attribute AS a
+      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0
+    ) AS a
+    LEFT JOIN LATERAL (
+      SELECT i.indkey FROM pg_catalog.pg_index AS i WHERE i.indrelid = c.oid AND i.indisprimary OFFSET 0
+    ) AS pk ON true
+    WHERE c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema())
+      AND c.relkind IN ('r', 'p') ${condition}
+    ORDER BY c.relname COLLATE "C", a.attnum`;
+}
+
 /**
  * PostgreSQL, as spoken by node-postgres: the same logical schema as SQLite (per-model tables named by
  * the same hash), with `BIGINT` token counts (they go up to 2^53 − 1), `DOUBLE PRECISION` times and
@@ -69,37 +89,9 @@ export const postgresDialect: Dialect = {
   least: (...expressions) => `LEAST(${expressions.join(', ')})`,
   greatest: (...expressions) => `GREATEST(${expressions.join(', ')})`,
   slot: (column, seconds) => `FLOOR(${column} / ${seconds})::bigint`,
-  // Tables of the current schema only. Like SQLite's table_info, a PRIMARY KEY column counts as
-  // nullable (PostgreSQL cannot tell a declared NOT NULL from the one the key implies), so both engines
-  // describe the same tables the same way. The columns and keys are looked up per table of the schema
-  // (index scans), not joined with every column of the database.
-  columnsQuery: `SELECT c.relname AS table_name, a.attname AS column_name,
-      CASE WHEN a.attnotnull AND NOT (a.attnum = ANY (COALESCE(pk.indkey::int2[], '{}'))) THEN 1 ELSE 0 END AS not_null
-    FROM pg_catalog.pg_class AS c
-    CROSS JOIN LATERAL (
-      SELECT a.attname, a.attnotnull, a.attnum FROM pg_catalog.pg_attribute AS a
-      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0
-    ) AS a
-    LEFT JOIN LATERAL (
-      SELECT i.indkey FROM pg_catalog.pg_index AS i WHERE i.indrelid = c.oid AND i.indisprimary OFFSET 0
-    ) AS pk ON true
-    WHERE c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema())
-      AND c.relkind IN ('r', 'p')
-    ORDER BY c.relname COLLATE "C", a.attnum`,
+  columnsQuery: columnsOf(''),
   // the same for the table named by the parameter
-  tableColumnsQuery: `SELECT c.relname AS table_name, a.attname AS column_name,
-      CASE WHEN a.attnotnull AND NOT (a.attnum = ANY (COALESCE(pk.indkey::int2[], '{}'))) THEN 1 ELSE 0 END AS not_null
-    FROM pg_catalog.pg_class AS c
-    CROSS JOIN LATERAL (
-      SELECT a.attname, a.attnotnull, a.attnum FROM pg_catalog.pg_attribute AS a
-      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0
-    ) AS a
-    LEFT JOIN LATERAL (
-      SELECT i.indkey FROM pg_catalog.pg_index AS i WHERE i.indrelid = c.oid AND i.indisprimary OFFSET 0
-    ) AS pk ON true
-    WHERE c.relnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema())
-      AND c.relkind IN ('r', 'p') AND c.relname = ?
-    ORDER BY c.relname COLLATE "C", a.attnum`,
+  tableColumnsQuery: columnsOf('AND c.relname = ?'),
   indexesQuery: 'SELECT indexname AS index_name FROM pg_catalog.pg_indexes WHERE schemaname = current_schema()',
   tableIndexesQuery: 'SELECT indexname AS index_name FROM pg_catalog.pg_indexes WHERE schemaname = current_schema() AND tablename = ?',
   triggersQuery: `SELECT t.tgname AS trigger_name, c.relname AS table_name FROM pg_catalog.pg_trigger AS t
