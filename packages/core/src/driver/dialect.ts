@@ -115,6 +115,13 @@ export interface Dialect {
    */
   readonly tableColumnsQuery: string;
 
+  /**
+   * A query returning one row with one number that changes whenever any table, column or index of the
+   * database changes (SQLite's `PRAGMA schema_version`), so that core reads the tables again only when
+   * they changed; null when the engine has none (then they are read again each time a list needs them).
+   */
+  readonly schemaVersionQuery: string | null;
+
   /** A query returning one row `{ index_name }` per index in the database. */
   readonly indexesQuery: string;
 
@@ -217,6 +224,7 @@ export const sqliteDialect: Dialect = {
     WHERE m.type = 'table' ORDER BY m.name, p.cid`,
   // pragma_table_info and pragma_index_list find a table through SQLite's in-memory schema: no scan
   tableColumnsQuery: 'SELECT p.name AS table_name, c.name AS column_name, c."notnull" AS not_null FROM (SELECT ? AS name) AS p JOIN pragma_table_info(p.name) AS c ORDER BY c.cid',
+  schemaVersionQuery: 'PRAGMA schema_version',
   indexesQuery: "SELECT name AS index_name FROM sqlite_master WHERE type = 'index'",
   tableIndexesQuery: 'SELECT name AS index_name FROM pragma_index_list(?)',
   triggersQuery: "SELECT name AS trigger_name, tbl_name AS table_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name",

@@ -92,6 +92,7 @@ export const postgresDialect: Dialect = {
   columnsQuery: columnsOf(''),
   // the same for the table named by the parameter
   tableColumnsQuery: columnsOf('AND c.relname = ?'),
+  schemaVersionQuery: null,
   indexesQuery: 'SELECT indexname AS index_name FROM pg_catalog.pg_indexes WHERE schemaname = current_schema()',
   tableIndexesQuery: 'SELECT indexname AS index_name FROM pg_catalog.pg_indexes WHERE schemaname = current_schema() AND tablename = ?',
   triggersQuery: `SELECT t.tgname AS trigger_name, c.relname AS table_name FROM pg_catalog.pg_trigger AS t

@@ -54,6 +54,11 @@ export class Catalog {
   readonly #namesBySafeName = new Map<string, Set<string>>();
   /** Safe names brought up to the native layout (cache columns, index) since the Monitor opened. */
   readonly #upgraded = new Set<string>();
+  /**
+   * The engine's schema version when every table was last read (see `Dialect.schemaVersionQuery`); null
+   * when unknown: the engine has none, or only some tables were read again since.
+   */
+  #schemaVersion: number | null = null;
 
   get tables(): TableColumns {
     return this.#tables;
@@ -61,9 +66,18 @@ export class Catalog {
 
   /** Reads the tables and columns again and drops every resolved model (their layouts depend on them). */
   async reload(session: Session): Promise<void> {
+    this.#schemaVersion = await schemaVersion(session);
     this.#tables = tableColumns(await session.query(session.dialect.columnsQuery));
     this.#models.clear();
     this.#namesBySafeName.clear();
+  }
+
+  /**
+   * {@link reload}, unless the engine says no table changed since the last one: reading every column of
+   * a file with thousands of models takes seconds (SQLite finds each table in a hash of at most 64 buckets).
+   */
+  async #reloadIfChanged(session: Session): Promise<void> {
+    if (this.#schemaVersion === null || this.#schemaVersion !== (await schemaVersion(session))) await this.reload(session);
   }
 
   #remember(model: ResolvedModel): void {
@@ -77,6 +91,8 @@ export class Catalog {
 
   /** Reads the columns of these tables again (a table that is gone leaves the cache) and forgets the models stored in them. */
   async #refresh(session: Session, tables: readonly string[]): Promise<void> {
+    // the cache is now of no one version: the next list reads every table again
+    this.#schemaVersion = null;
     for (const table of tables) {
       const columns = tableColumns(await session.query(session.dialect.tableColumnsQuery, [table])).get(table);
       if (columns) this.#tables.set(table, columns);
@@ -150,7 +166,7 @@ export class Catalog {
 
   /** Every model: the mapping table's in id order, then the normalized `models` table's not already listed. */
   async list(session: Session): Promise<ResolvedModel[]> {
-    await this.reload(session);
+    await this.#reloadIfChanged(session);
     const models: ResolvedModel[] = [];
     const seen = new Set<string>();
     if (this.#tables.has(MAPPING_TABLE)) {
@@ -325,4 +341,11 @@ async function lockSchema(session: Session, safeName?: string): Promise<boolean>
   const lock = safeName === undefined ? session.dialect.schemaLock : session.dialect.modelLock;
   if (lock) await session.run(lock, safeName === undefined ? [] : [safeName]);
   return lock !== null;
+}
+
+async function schemaVersion(session: Session): Promise<number | null> {
+  const query = session.dialect.schemaVersionQuery;
+  if (query === null) return null;
+  const value = Object.values((await session.query(query))[0] ?? {})[0];
+  return typeof value === 'number' || typeof value === 'bigint' ? Number(value) : null;
 }
