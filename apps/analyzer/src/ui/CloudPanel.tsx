@@ -1,6 +1,7 @@
 import type { Compared } from '@llm-monitor/core';
 import type { CloudComparison } from '@llm-monitor/core/cloud';
 import { useState } from 'preact/hooks';
+import { SUGGESTED_CLOUD_MODELS } from '../lib/cloud-models.js';
 import { NoteList, Notes, Part, TableWrap, currencyLabel, fig, moneyShow, showTokens } from './figures.js';
 
 /**
@@ -8,18 +9,6 @@ import { NoteList, Notes, Part, TableWrap, currencyLabel, fig, moneyShow, showTo
  * any other `provider:model` to add (checked by core's `cloudModel` in the worker; its error shown as
  * given), and the USD value of the file's currency for the saving.
  */
-
-/** Catalog models offered to tick (each checked to exist in the catalog by a unit test). */
-export const SUGGESTED_CLOUD_MODELS = [
-  'openai:gpt-4o-mini',
-  'openai:gpt-4o',
-  'openai:gpt-4.1-mini',
-  'anthropic:claude-3-5-haiku',
-  'anthropic:claude-sonnet-4',
-  'google:gemini-2.5-flash',
-  'google:gemini-2.5-pro',
-  'deepseek:deepseek-chat',
-] as const;
 
 interface Props {
   cloud: Compared<CloudComparison> | null;
@@ -119,8 +108,8 @@ export function CloudPanel({ cloud, errors, refs, usdPerUnit, onRefs, onUsdPerUn
       {cloud?.targets.map((target) => {
         const notes = new Notes();
         const rows = [...target.models.map((m) => ({ ...m, testId: 'cloud-row' })), { ...target.total, name: 'Total', testId: 'cloud-total' }];
-        const local = moneyShow(rows.map((r) => r.localCost), currency);
-        const usd = moneyShow(rows.flatMap((r) => [r.cloudCost, r.localCostUsd, r.saving]), currency, 'USD');
+        const local = moneyShow(currency);
+        const usd = moneyShow(currency, 'USD');
         const m = target.model;
         return (
           <div key={m.ref} class="cloud-target" data-testid="cloud-target" data-ref={m.ref}>

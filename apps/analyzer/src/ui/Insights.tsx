@@ -1,4 +1,4 @@
-import { type Figure, type PricingOverrides, formatDateTime, formatNumber } from '@llm-monitor/core';
+import { type PricingOverrides, formatDateTime, formatNumber } from '@llm-monitor/core';
 import { memo } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type AnalyzerClient, AnalyzerError } from '../client.js';
@@ -142,29 +142,11 @@ function Report({ result, currency }: { result: InsightsResult; currency: string
   const rows = insights.models;
   const total = insights.total;
 
-  // billing advisor
+  const money = moneyShow(currency);
   const billingNotes = new Notes();
-  const bm = (pick: (b: (typeof rows)[number]['billing']) => Figure) => moneyShow(rows.map((m) => pick(m.billing)), currency);
-  const actualShow = moneyShow([total.billing.actualCost, total.billing.bestCost, ...rows.map((m) => m.billing.actualCost)], currency);
-  const tierShow = bm((b) => b.tierCost);
-  const hourlyShow = bm((b) => b.hourlyCost);
-  const evenHourShow = bm((b) => b.breakEvenHourlyPrice);
-  const evenMShow = bm((b) => b.breakEvenPricePerMillion);
-  const paidMShow = bm((b) => b.effectiveCostPerMillion);
-  const switchShow = moneyShow([total.billing.possibleSaving, ...rows.map((m) => m.billing.switchSaving)], currency);
-
-  // idle money and cache savings
   const idleNotes = new Notes();
-  const idleShow = moneyShow([total.idle.idleCost, ...rows.map((m) => m.idle.idleCost)], currency);
   const cacheNotes = new Notes();
-  const cacheShow = moneyShow([total.cache.saving, ...rows.map((m) => m.cache.saving)], currency);
-
   const projNotes = new Notes();
-  const projShow = (pick: (x: typeof projection.total) => Figure) => moneyShow([pick(projection.total), ...projection.models.map((m) => pick(m.cost))], currency);
-  const mtdShow = projShow((x) => x.monthToDate);
-  const rateShow = projShow((x) => x.ratePerDay);
-  const restShow = projShow((x) => x.restOfMonth);
-  const monthShow = projShow((x) => x.monthTotal);
   const month = formatDateTime(projection.monthStart, timeZone, 'day').slice(0, 7);
 
   const scopes = [
@@ -221,16 +203,16 @@ function Report({ result, currency }: { result: InsightsResult; currency: string
                     {m.name}
                   </th>
                   <td>{m.billingMethod === 'tier' ? 'per token' : 'per hour'}</td>
-                  <td class="num">{fig(m.billing.actualCost, actualShow, billingNotes, { testId: 'actual-cost', ...d })}</td>
-                  <td class="num">{fig(m.billing.tierCost, tierShow, billingNotes, { testId: 'tier-cost', ...d })}</td>
-                  <td class="num">{fig(m.billing.hourlyCost, hourlyShow, billingNotes, { testId: 'hourly-cost', ...d })}</td>
-                  <td class="num">{fig(m.billing.breakEvenHourlyPrice, evenHourShow, billingNotes, { testId: 'break-even-hourly', ...d })}</td>
-                  <td class="num">{fig(m.billing.breakEvenPricePerMillion, evenMShow, billingNotes, { testId: 'break-even-mtok', ...d })}</td>
-                  <td class="num">{fig(m.billing.effectiveCostPerMillion, paidMShow, billingNotes, { testId: 'effective-mtok', ...d })}</td>
+                  <td class="num">{fig(m.billing.actualCost, money, billingNotes, { testId: 'actual-cost', ...d })}</td>
+                  <td class="num">{fig(m.billing.tierCost, money, billingNotes, { testId: 'tier-cost', ...d })}</td>
+                  <td class="num">{fig(m.billing.hourlyCost, money, billingNotes, { testId: 'hourly-cost', ...d })}</td>
+                  <td class="num">{fig(m.billing.breakEvenHourlyPrice, money, billingNotes, { testId: 'break-even-hourly', ...d })}</td>
+                  <td class="num">{fig(m.billing.breakEvenPricePerMillion, money, billingNotes, { testId: 'break-even-mtok', ...d })}</td>
+                  <td class="num">{fig(m.billing.effectiveCostPerMillion, money, billingNotes, { testId: 'effective-mtok', ...d })}</td>
                   <td data-testid="cheaper" data-value={m.billing.cheaperMethod ?? ''}>
                     {m.billing.cheaperMethod === null ? '—' : m.billing.cheaperMethod === 'tier' ? 'per token' : m.billing.cheaperMethod === 'hourly' ? 'per hour' : 'the same'}
                   </td>
-                  <td class="num">{fig(m.billing.switchSaving, switchShow, billingNotes, { testId: 'switch-saving', ...d })}</td>
+                  <td class="num">{fig(m.billing.switchSaving, money, billingNotes, { testId: 'switch-saving', ...d })}</td>
                 </tr>
               ))}
             </tbody>
@@ -238,12 +220,12 @@ function Report({ result, currency }: { result: InsightsResult; currency: string
               <tr data-testid="billing-total">
                 <th scope="row">Total</th>
                 <td />
-                <td class="num">{fig(total.billing.actualCost, actualShow, billingNotes, { testId: 'actual-cost', ...d })}</td>
+                <td class="num">{fig(total.billing.actualCost, money, billingNotes, { testId: 'actual-cost', ...d })}</td>
                 <td colSpan={5} class="muted small wrap">
-                  Each model on its cheaper method: {fig(total.billing.bestCost, actualShow, billingNotes, { testId: 'best-cost' })}
+                  Each model on its cheaper method: {fig(total.billing.bestCost, money, billingNotes, { testId: 'best-cost' })}
                 </td>
                 <td />
-                <td class="num">{fig(total.billing.possibleSaving, switchShow, billingNotes, { testId: 'possible-saving', ...d })}</td>
+                <td class="num">{fig(total.billing.possibleSaving, money, billingNotes, { testId: 'possible-saving', ...d })}</td>
               </tr>
             </tfoot>
           </table>
@@ -273,7 +255,7 @@ function Report({ result, currency }: { result: InsightsResult; currency: string
                   <td class="num">{fig(m.idle.runtimeHours, showHours, idleNotes, { testId: 'runtime-hours', ...d })}</td>
                   <td class="num">{fig(m.idle.idleHours, showHours, idleNotes, { testId: 'idle-hours', ...d })}</td>
                   <td class="num">{fig(m.idle.idleShare, showPercent, idleNotes, { testId: 'idle-share', ...d })}</td>
-                  <td class="num">{fig(m.idle.idleCost, idleShow, idleNotes, { testId: 'idle-cost', ...d })}</td>
+                  <td class="num">{fig(m.idle.idleCost, money, idleNotes, { testId: 'idle-cost', ...d })}</td>
                 </tr>
               ))}
             </tbody>
@@ -304,7 +286,7 @@ function Report({ result, currency }: { result: InsightsResult; currency: string
                   </th>
                   <td class="num">{fig(m.cache.cacheHitTokens, showTokens, cacheNotes, { testId: 'cache-hits', ...d })}</td>
                   <td class="num">{fig(m.cache.hitRate, showPercent, cacheNotes, { testId: 'hit-rate', ...d })}</td>
-                  <td class="num">{fig(m.cache.saving, cacheShow, cacheNotes, { testId: 'cache-saving', ...d })}</td>
+                  <td class="num">{fig(m.cache.saving, money, cacheNotes, { testId: 'cache-saving', ...d })}</td>
                 </tr>
               ))}
             </tbody>
@@ -346,10 +328,10 @@ function Report({ result, currency }: { result: InsightsResult; currency: string
                   <th scope="row" class="name" title={m.name}>
                     {m.name}
                   </th>
-                  <td class="num">{fig(m.cost.monthToDate, mtdShow, projNotes, { testId: 'month-to-date' })}</td>
-                  <td class="num">{fig(m.cost.ratePerDay, rateShow, projNotes, { testId: 'rate-per-day' })}</td>
-                  <td class="num">{fig(m.cost.restOfMonth, restShow, projNotes, { testId: 'rest-of-month' })}</td>
-                  <td class="num">{fig(m.cost.monthTotal, monthShow, projNotes, { testId: 'month-total' })}</td>
+                  <td class="num">{fig(m.cost.monthToDate, money, projNotes, { testId: 'month-to-date' })}</td>
+                  <td class="num">{fig(m.cost.ratePerDay, money, projNotes, { testId: 'rate-per-day' })}</td>
+                  <td class="num">{fig(m.cost.restOfMonth, money, projNotes, { testId: 'rest-of-month' })}</td>
+                  <td class="num">{fig(m.cost.monthTotal, money, projNotes, { testId: 'month-total' })}</td>
                 </tr>
               ))}
             </tbody>

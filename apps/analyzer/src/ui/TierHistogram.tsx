@@ -38,7 +38,7 @@ export function TierHistogram({ models, currency, deltas }: Props) {
   const rows = shownTiers(model.tiers);
   const max = Math.max(0, ...rows.map((r) => r[bar].value ?? 0));
   const notes = new Notes();
-  const money = moneyShow(rows.flatMap((r) => [r.cost, r.cacheSaving]), currency);
+  const money = moneyShow(currency);
   const c = currencyLabel(currency);
   const barShow: Show = bar === 'cost' ? money : showTokens;
   return (

@@ -61,11 +61,13 @@ export const showTokens: Show = (v) => formatNumber(Math.round(v));
 export const showHours: Show = (v) => `${formatNumber(v, { decimals: 1 })} h`;
 export const showPercent: Show = (v) => `${formatNumber(v * 100, { decimals: 1 })}%`;
 
-/** A money column: one decimals count for all its known values, so that the points line up. */
-export function moneyShow(figures: readonly (Figure | undefined)[], currency: string | undefined, unit: 'currency' | 'USD' = 'currency'): Show {
-  const decimals = costDecimals(figures.flatMap((f) => (f && f.value !== null ? [Math.abs(f.value)] : [])));
+/**
+ * Money in the file's currency (or USD): each value with enough decimals for three significant digits
+ * below 0.1 (at least 2), so that 1,430.39 and 0.00200 both read naturally beside their deltas.
+ */
+export function moneyShow(currency: string | undefined, unit: 'currency' | 'USD' = 'currency'): Show {
   const code = unit === 'USD' ? 'USD' : currency;
-  return (v) => formatCost(v, { decimals, ...(code ? { currency: code } : {}) });
+  return (v) => formatCost(v, { decimals: costDecimals([Math.abs(v)]), ...(code ? { currency: code } : {}) });
 }
 
 /** The show function for a unit without a column of its own decimals (counts, hours, shares). */
@@ -128,7 +130,7 @@ export function fig(f: Figure | undefined, show: Show, notes: Notes, { testId, d
         )}
         {n !== null && <sup class="note-ref">[{n}]</sup>}
       </span>
-      {deltas && compared && (
+      {deltas && compared && (compared.value !== null || compared.previous !== null) && (
         <span class={`fig-delta${compared.delta !== null && compared.delta > 0 ? ' up' : compared.delta !== null && compared.delta < 0 ? ' down' : ''}`}>
           {compared.delta !== null ? (
             deltaText(compared, show)

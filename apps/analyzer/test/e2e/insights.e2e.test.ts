@@ -333,6 +333,8 @@ describe('insights', () => {
         await page.screenshot({ path: join(shots, `insights-${viewport.width}-${colorScheme}.png`), fullPage: false });
         await page.locator('[data-testid="insights-idle"]').evaluate((el) => el.scrollIntoView());
         await page.screenshot({ path: join(shots, `insights-heatmap-${viewport.width}-${colorScheme}.png`) });
+        await page.locator('[data-testid="insights-tiers"]').evaluate((el) => el.scrollIntoView());
+        await page.screenshot({ path: join(shots, `insights-tiers-${viewport.width}-${colorScheme}.png`) });
       }
     await page.setViewportSize({ width: 360, height: 800 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth), '360 px').toBeLessThanOrEqual(360);
@@ -344,7 +346,7 @@ describe('insights', () => {
       reached.add(await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName ?? ''));
     }
     for (const id of ['heatmap-measure', 'heatmap-scope', 'tier-model', 'tier-bar', 'Billing advisor']) expect([...reached], id).toContain(id);
-    console.log(`insights_screenshots: ${shots}/insights-{,heatmap-}{1440,390}-{light,dark}.png`);
+    console.log(`insights_screenshots: ${shots}/insights-{,heatmap-,tiers-}{1440,390}-{light,dark}.png`);
     await done();
   });
 });
