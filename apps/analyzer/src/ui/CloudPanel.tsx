@@ -118,7 +118,7 @@ export function CloudPanel({ cloud, errors, refs, usdPerUnit, onRefs, onUsdPerUn
             </h4>
             <p class="muted small" data-testid="cloud-catalog">
               Priced by {cloud.catalog.name} {cloud.catalog.version} at each request’s time
-              {cloud.usdPerUnit === null ? '' : `; 1 ${c} = ${cloud.usdPerUnit} USD`}.
+              {cloud.usdPerUnit === null ? '' : `; 1 ${c} = ${cloud.usdPerUnit} USD`}. Saving = cloud cost − cost here; below 0, the cloud would have cost less.
             </p>
             <TableWrap label={`Cloud comparison, ${m.ref}`}>
               <table class="data insight-table" data-testid="cloud-table">

@@ -38,11 +38,16 @@ interface Props {
 export function HourOfWeekHeatmap({ scopes, currency, timeZone }: Props) {
   const [measure, setMeasure] = useState<Measure>('idleHours');
   const [scopeKey, setScopeKey] = useState('');
+  /** The table shows the change since the period before instead of the values. */
+  const [changes, setChanges] = useState(false);
   const scope = scopes.find((s) => s.key === scopeKey) ?? scopes[0]!;
   const cells = scope.matrix[measure];
   const unit = unitLabel(cells.unit, currency);
   const show: Show = cells.unit === 'currency' ? showFor('currency', currency) : showFor(cells.unit, currency);
   const values = cells.values;
+  const deltas = cells.delta;
+  const tableValues = changes && deltas ? deltas : values;
+  const signed = (v: number) => (v > 0 ? `+${show(v)}` : v < 0 ? `−${show(-v)}` : '0');
   const max = Math.max(0, ...values.map((v) => v ?? 0));
   const measureLabel = MEASURES.find((m) => m.key === measure)!.label;
   const peak = values.indexOf(max);
@@ -127,9 +132,16 @@ export function HourOfWeekHeatmap({ scopes, currency, timeZone }: Props) {
       </ul>
       <details class="heatmap-table">
         <summary>Table of every hour ({unit})</summary>
+        {deltas && (
+          <label class="check small">
+            <input type="checkbox" data-testid="heatmap-changes" checked={changes} onChange={(e) => setChanges(e.currentTarget.checked)} /> Show the change since the
+            period before
+          </label>
+        )}
         <div class="table-wrap" role="region" aria-label={`${measureLabel} by hour of the week, as a table`} tabIndex={0}>
           <table class="data compact" data-testid="heatmap-table">
             <caption class="visually-hidden">
+              {changes && deltas ? 'Change since the period before of ' : ''}
               {measureLabel} ({unit}) by weekday and local hour in {timeZone}, {scope.label}
             </caption>
             <thead>
@@ -147,10 +159,10 @@ export function HourOfWeekHeatmap({ scopes, currency, timeZone }: Props) {
                 <tr key={day}>
                   <th scope="row">{day}</th>
                   {Array.from({ length: 24 }, (_, h) => {
-                    const v = values[d * 24 + h]!;
+                    const v = tableValues[d * 24 + h]!;
                     return (
                       <td key={h} class="num" data-testid="heatmap-value" data-cell={d * 24 + h} data-value={v === null ? '' : String(v)}>
-                        {v === null ? '—' : v === 0 ? '0' : show(v)}
+                        {v === null ? '—' : v === 0 ? '0' : changes && deltas ? signed(v) : show(v)}
                       </td>
                     );
                   })}

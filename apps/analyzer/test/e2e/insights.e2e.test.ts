@@ -204,6 +204,11 @@ describe('insights', () => {
     expectCells(await heatmapValues(page), qwen.hourOfWeek.requests.values, `requests, ${QWEN}`);
     await page.selectOption('[data-testid="heatmap-measure"]', 'cost');
     expectCells(await heatmapValues(page), qwen.hourOfWeek.cost.values, `cost, ${QWEN}`);
+    await page.click('.heatmap-table summary');
+    await page.check('[data-testid="heatmap-changes"]');
+    expectCells(await heatmapValues(page), qwen.hourOfWeek.cost.delta!, `cost change since before, ${QWEN}`);
+    await page.uncheck('[data-testid="heatmap-changes"]');
+    await page.click('.heatmap-table summary');
     // the legend names its unit; requests lie on weekday office hours (a shade above "none" on Monday 10:00 Berlin)
     expect(await page.textContent('[data-testid="heatmap-legend"]')).toMatch(/¤/);
 
@@ -221,6 +226,15 @@ describe('insights', () => {
       await expectFigure(row.locator('[data-testid="rate-per-day"]'), m.cost.ratePerDay, `${m.name} rate`);
       await expectFigure(row.locator('[data-testid="month-total"]'), m.cost.monthTotal, `${m.name} month total`);
     }
+
+    // the section's model filter: one model, its figures and its own total
+    await page.selectOption('[data-testid="insights-model"]', DEEPSEEK);
+    await expect.poll(() => page.locator('[data-testid="billing-row"]').count()).toBe(1);
+    await waitForInsights(page);
+    const { report: one } = await coreReport({ models: [DEEPSEEK] });
+    await expectBilling(page, one);
+    await expectIdleAndCache(page, one);
+    expectCells(await heatmapValues(page), one.insights.total.hourOfWeek.cost.values, `cost, ${DEEPSEEK} alone`);
     await done();
   });
 
@@ -335,6 +349,8 @@ describe('insights', () => {
         await page.screenshot({ path: join(shots, `insights-heatmap-${viewport.width}-${colorScheme}.png`) });
         await page.locator('[data-testid="insights-tiers"]').evaluate((el) => el.scrollIntoView());
         await page.screenshot({ path: join(shots, `insights-tiers-${viewport.width}-${colorScheme}.png`) });
+        await page.locator('[data-testid="insights-cloud"]').evaluate((el) => el.scrollIntoView());
+        await page.screenshot({ path: join(shots, `insights-cloud-${viewport.width}-${colorScheme}.png`) });
       }
     await page.setViewportSize({ width: 360, height: 800 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth), '360 px').toBeLessThanOrEqual(360);
@@ -346,7 +362,7 @@ describe('insights', () => {
       reached.add(await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName ?? ''));
     }
     for (const id of ['heatmap-measure', 'heatmap-scope', 'tier-model', 'tier-bar', 'Billing advisor']) expect([...reached], id).toContain(id);
-    console.log(`insights_screenshots: ${shots}/insights-{,heatmap-,tiers-}{1440,390}-{light,dark}.png`);
+    console.log(`insights_screenshots: ${shots}/insights-{,heatmap-,tiers-,cloud-}{1440,390}-{light,dark}.png`);
     await done();
   });
 });
