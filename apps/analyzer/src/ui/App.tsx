@@ -11,6 +11,7 @@ import { Controls } from './Controls.js';
 import { download } from './download.js';
 import { ErrorBox } from './ErrorBox.js';
 import { FileInfo } from './FileInfo.js';
+import { Insights } from './Insights.js';
 import { ModelTable, SummaryProblems, Totals, isEmpty } from './Overview.js';
 import { PricingEditor } from './PricingEditor.js';
 import { RequestsView } from './RequestsView.js';
@@ -379,6 +380,7 @@ export function App() {
           <div class="sticky" ref={sticky}>
             <nav class="sections" aria-label="Sections">
               <a href="#overview">Overview</a>
+              <a href="#insights">Insights</a>
               <a href="#timeline">Timeline</a>
               <a href="#pricing">What-if pricing</a>
               <a href="#requests">Requests</a>
@@ -468,6 +470,18 @@ export function App() {
               </>
             )}
           </section>
+          <Insights
+            client={client}
+            dataKey={`${fileId}.${dataVersion}`}
+            from={range.from}
+            to={range.to}
+            timeZone={timeZone}
+            pricing={overrides}
+            ready={!invalidDraft && shown?.key === queryKey}
+            models={modelNames}
+            currency={currency ?? undefined}
+            scenario={scenario}
+          />
           <section id="timeline" class="panel" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Runtime timeline</h2>
             {resolved ? (

@@ -9,7 +9,10 @@ import {
   type SeriesReportOptions,
   type SqliteFileKind,
   type Summary,
+  compare,
   dataSpan,
+  insightReport,
+  isMonitorError,
   notASqliteFile,
   readSqliteHeader,
   rescanNeeded,
@@ -19,13 +22,15 @@ import {
 import { openWasmMonitor } from '@llm-monitor/driver-wasm';
 import initSqlJs from 'sql.js';
 import wasmUrl from 'sql.js/dist/sql-wasm-browser.wasm?url';
-import type { DataSpan } from '../lib/range.js';
+import { type DataSpan, GRID_SECONDS, snapDown } from '../lib/range.js';
 import { coveredSeconds } from '../lib/runs.js';
 import {
   EVENTS_HEADER,
   MAX_FILE_BYTES,
   type OpenResult,
   type OpenSource,
+  type InsightsQuery,
+  type InsightsResult,
   type OverviewQuery,
   type OverviewResult,
   type Progress,
@@ -97,7 +102,7 @@ function post(message: WorkerMessage): void {
 
 async function handle(id: number, request: WorkerRequest): Promise<void> {
   try {
-    if (request.type === 'overview' || request.type === 'requests') {
+    if (request.type === 'overview' || request.type === 'insights' || request.type === 'requests') {
       // let queued messages arrive, then skip this one if a newer one of its kind is waiting
       await new Promise((resolve) => setTimeout(resolve, 0));
       if (latest.get(request.type) !== id) throw new Failure({ kind: 'superseded', title: 'Superseded', message: 'A newer query replaced this one.', detail: '' });
@@ -120,6 +125,8 @@ async function answer(id: number, request: WorkerRequest): Promise<WorkerResults
       return database().monitor.describe();
     case 'overview':
       return overview(database(), request.query);
+    case 'insights':
+      return insights(database(), request.query);
     case 'requests':
       return { ...(await database().requests.page(request.query)), pageSize: request.query.pageSize };
     case 'export-requests': {
@@ -367,6 +374,73 @@ async function overview(db: OpenDatabase, query: OverviewQuery): Promise<Overvie
     programSeconds: coveredSeconds(programRuns, from, to),
     ms: Math.round(performance.now() - started),
   };
+}
+
+/** The catalog of cloud prices (about 800 kB of data): loaded on the first comparison, never before. */
+let cloudModule: Promise<typeof import('@llm-monitor/core/cloud')> | null = null;
+
+/**
+ * The aggregation `priced` with every model whose groups straddle one of the cloud models' input bounds
+ * (their tier thresholds and context windows) scanned again, split there: the one scan of the file does
+ * not know those bounds, and a straddling group cannot be priced by the catalog. Usually none straddle.
+ */
+async function cloudAggregation(db: OpenDatabase, priced: Aggregation, pricing: PricingOverrides, bounds: readonly number[]): Promise<Aggregation> {
+  if (bounds.length === 0) return priced;
+  const straddles = (m: ModelAggregate) => {
+    const { minInput, maxInput, length } = m.groups;
+    for (let i = 0; i < length; i++) for (const b of bounds) if (minInput[i]! < b && maxInput[i]! >= b) return true;
+    return false;
+  };
+  const models = await Promise.all(
+    priced.models.map(async (m) => {
+      if (!straddles(m)) return m;
+      const key = JSON.stringify([m.name, pricing[m.name] ?? null, bounds]);
+      let model = db.rescans.get(key);
+      if (!model) {
+        [model] = (await db.monitor.aggregate({ models: [m.name], inputBounds: bounds, ...(pricing[m.name] ? { pricing: { [m.name]: pricing[m.name]! } } : {}) })).models;
+        if (db.rescans.size >= 8) db.rescans.delete(db.rescans.keys().next().value!);
+        db.rescans.set(key, model!);
+      }
+      return model!;
+    }),
+  );
+  return { ...priced, models, inputBounds: [...bounds] };
+}
+
+/**
+ * Core's insight report of the range from the aggregation already held (it covers the whole file, so the
+ * period before the range and the month of the projection need no other scan), and, when cloud models
+ * are asked for, the comparison with their catalog prices.
+ */
+async function insights(db: OpenDatabase, query: InsightsQuery): Promise<InsightsResult> {
+  const started = performance.now();
+  const window = { ...(query.from === null ? {} : { from: query.from }), ...(query.to === null ? {} : { to: query.to }) };
+  const selection = { ...(query.models === null ? {} : { models: query.models }), ...(Object.keys(query.pricing).length > 0 ? { pricing: query.pricing } : {}) };
+  const priced = await pricedAggregation(db, query.pricing);
+  const span = db.info.span;
+  const now = span ? snapDown(span.last) + GRID_SECONDS : snapDown(Date.now() / 1000);
+  const report = insightReport(priced, { ...window, ...selection, now, timeZone: query.timeZone });
+  let cloud: InsightsResult['cloud'] = null;
+  const cloudErrors: InsightsResult['cloudErrors'] = [];
+  if (query.cloud.length > 0) {
+    const prices = await (cloudModule ??= import('@llm-monitor/core/cloud'));
+    const targets = [];
+    for (const ref of query.cloud) {
+      try {
+        targets.push(prices.cloudModel(ref));
+      } catch (error) {
+        if (!isMonitorError(error)) throw error;
+        cloudErrors.push({ ref, code: error.code, message: error.message });
+      }
+    }
+    if (targets.length > 0) {
+      const scan = await cloudAggregation(db, priced, query.pricing, prices.cloudInputBounds(targets));
+      const options = { ...selection, targets, ...(query.usdPerUnit === null ? {} : { usdPerUnit: query.usdPerUnit }) };
+      const current = prices.compareWithCloud(scan, { ...options, ...window });
+      cloud = compare(current, report.previous && prices.compareWithCloud(scan, { ...options, ...report.previous }));
+    }
+  }
+  return { report, now, cloud, cloudErrors, ms: Math.round(performance.now() - started) };
 }
 
 function exportName(fileName: string, query: RequestsQuery, format: 'csv' | 'json'): string {

@@ -1,4 +1,5 @@
-import type { Bucket, Description, ModelBilling, ModelRunTime, PricingOverrides, Series, Shape, Summary } from '@llm-monitor/core';
+import type { Bucket, Compared, Description, InsightReport, ModelBilling, ModelRunTime, PricingOverrides, Series, Shape, Summary } from '@llm-monitor/core';
+import type { CloudComparison } from '@llm-monitor/core/cloud';
 import type { DataSpan } from '../lib/range.js';
 
 /**
@@ -38,11 +39,26 @@ export interface RequestsQuery {
   pageSize: number;
 }
 
+export interface InsightsQuery {
+  from: number | null;
+  to: number | null;
+  timeZone: string;
+  pricing: PricingOverrides;
+  /** null: every model. */
+  models: string[] | null;
+  /** Catalog models to price the same requests at (`provider:model`); none: no comparison (the catalog is not loaded). */
+  cloud: string[];
+  /** What one unit of the file's currency is worth in USD; null: the saving is not known. */
+  usdPerUnit: number | null;
+}
+
 export type WorkerRequest =
   | { type: 'open'; source: OpenSource }
   /** What the file is (layout, row counts, problems): read after the overview, for the File section. */
   | { type: 'describe' }
   | { type: 'overview'; query: OverviewQuery }
+  /** Core's insight report of the range (and the cloud comparison), from the aggregation already held. */
+  | { type: 'insights'; query: InsightsQuery }
   | { type: 'requests'; query: RequestsQuery }
   | { type: 'export-requests'; query: RequestsQuery; format: 'csv' | 'json' };
 
@@ -81,6 +97,20 @@ export interface OverviewResult {
   ms: number;
 }
 
+export interface InsightsResult {
+  report: InsightReport;
+  /**
+   * The present of the projection: the end of the data (the first 15-minute boundary after the last
+   * activity, as the presets end), not the clock; an exported file is usually older than today.
+   */
+  now: number;
+  /** The cloud comparison of the range beside the period before it; null without cloud models. */
+  cloud: Compared<CloudComparison> | null;
+  /** Cloud models the catalog does not know: core's error code and message, per model as typed. */
+  cloudErrors: { ref: string; code: string; message: string }[];
+  ms: number;
+}
+
 export interface RequestRow {
   id: number;
   model: string;
@@ -109,6 +139,7 @@ export interface WorkerResults {
   open: OpenResult;
   describe: Description;
   overview: OverviewResult;
+  insights: InsightsResult;
   requests: RequestsResult;
   'export-requests': ExportResult;
 }
