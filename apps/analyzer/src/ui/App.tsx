@@ -298,13 +298,19 @@ export function App() {
     const pricing = Object.fromEntries(Object.entries(drafts).map(([name, draft]) => [name, draftToOverride(draft)]));
     download(new Blob([`${JSON.stringify(pricing, null, 2)}\n`], { type: 'application/json' }), `${info.fileName.replace(/\.[^.]*$/, '') || 'monitoring'}-pricing.json`);
   };
+  // the overview counts as busy from the moment a scenario file is chosen until its prices are laid over
+  // the drafts (which starts the computation): its figures are of the old prices meanwhile
+  const [importing, setImporting] = useState(false);
   const importScenario = async (file: File) => {
     let parsed: unknown;
+    setImporting(true);
     try {
       parsed = JSON.parse(await file.text());
     } catch (error) {
       setImportProblems([`${file.name} is not JSON: ${(error as Error).message}`]);
       return;
+    } finally {
+      setImporting(false);
     }
     const problems = scenarioProblems(parsed, modelNames);
     setImportProblems(problems.map((p) => `${file.name}: ${p.message}`));
@@ -325,7 +331,7 @@ export function App() {
   };
 
   const hasProgramTable = info ? !info.models.some((m) => m.shape === 'S7') || info.programRuns.length > 0 : false;
-  const busy = computing || loading !== null;
+  const busy = computing || importing || loading !== null;
 
   return (
     <div class={dragging ? 'app dragging' : 'app'}>

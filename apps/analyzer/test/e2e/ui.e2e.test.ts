@@ -84,8 +84,11 @@ describe('charts', () => {
     // the bottom layer of the token chart, under every other: hiding it must not let the others fall into its place
     const hiddenModel = models[0]!;
     for (const chart of ['token-chart', 'cost-chart']) {
+      // uPlot draws on the next frame after the overview is ready: wait for the bottom layer's pixels
+      await expect
+        .poll(async () => (await pixelsByColor(page, chart, colors))[colors[0]!]!.length, { message: `${chart}: ${hiddenModel} is drawn`, timeout: 10_000 })
+        .toBeGreaterThan(0);
       const before = await pixelsByColor(page, chart, colors);
-      expect(before[colors[0]!]!.length, `${chart}: ${hiddenModel} is drawn`).toBeGreaterThan(0);
       await page.click(`[data-testid="${chart}"] [data-testid="legend-item"][data-model="${hiddenModel}"]`);
       expect(await page.getAttribute(`[data-testid="${chart}"] [data-testid="legend-item"][data-model="${hiddenModel}"]`, 'aria-pressed')).toBe('false');
       const after = await pixelsByColor(page, chart, colors);
