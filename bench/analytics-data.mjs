@@ -1,7 +1,7 @@
 // What both analytics benchmarks (bench/analytics.mjs and driver-postgres's) share: a median-of-runs
-// timer, and the data: `models` models over 30 days ending 2026-01-01, two of every three tier-billed with
-// three tiers and cache pricing, every third billed by the hour with a 12-hour run a day, and `requests`
-// requests spread evenly in time.
+// timer, and the data: `models` models over 30 days (or `days`) ending 2026-01-01, two of every three
+// tier-billed with three tiers and cache pricing, every third billed by the hour with a 12-hour run a day,
+// and `requests` requests spread evenly in time.
 export const DAYS = 30;
 export const END = 1_767_225_600; // 2026-01-01T00:00:00Z
 export const FROM = END - DAYS * 86_400;
@@ -13,22 +13,23 @@ export const modelNames = (count) => Array.from({ length: count }, (_, i) => `be
  * With `allRuns`, the tier-billed models get the same 12-hour run a day as the hourly ones (a server
  * that loads every model: idle time then needs every model's requests by 15-minute slot).
  */
-export async function recordAnalyticsData(monitor, names, requests, { allRuns = false } = {}) {
+export async function recordAnalyticsData(monitor, names, requests, { allRuns = false, days = DAYS } = {}) {
+  const from = END - days * 86_400;
   let seed = 7;
   const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
   for (const [i, name] of names.entries()) {
     if (i % 3 === 2) {
       await monitor.updateBillingMethod(name, false);
       await monitor.updateHourlyPrice(name, 2 + i);
-      for (let day = 0; day < DAYS; day++) {
-        await monitor.addModelRuntimeStart(name, FROM + day * 86_400 + 8 * 3600);
-        await monitor.updateModelRuntimeEnd(name, FROM + day * 86_400 + 20 * 3600);
+      for (let day = 0; day < days; day++) {
+        await monitor.addModelRuntimeStart(name, from + day * 86_400 + 8 * 3600);
+        await monitor.updateModelRuntimeEnd(name, from + day * 86_400 + 20 * 3600);
       }
     } else {
       if (allRuns)
-        for (let day = 0; day < DAYS; day++) {
-          await monitor.addModelRuntimeStart(name, FROM + day * 86_400 + 8 * 3600);
-          await monitor.updateModelRuntimeEnd(name, FROM + day * 86_400 + 20 * 3600);
+        for (let day = 0; day < days; day++) {
+          await monitor.addModelRuntimeStart(name, from + day * 86_400 + 8 * 3600);
+          await monitor.updateModelRuntimeEnd(name, from + day * 86_400 + 20 * 3600);
         }
       await monitor.updateTierPricing(name, { tierIndex: 1, startTokens: 0, endTokens: 32_768, inputPricePerMillion: 1, outputPricePerMillion: 2, supportCache: true, cacheHitPricePerMillion: 0.1 });
       await monitor.addTierPricing(name, [2, 32_769, 131_072, 0.8, 1.6]);
@@ -40,7 +41,7 @@ export async function recordAnalyticsData(monitor, names, requests, { allRuns = 
       for (let k = 0; k < 20_000 && done < perModel; k++, done++) {
         const input = Math.floor(random() < 0.05 ? 40_000 + random() * 200_000 : 100 + random() * 16_000);
         const cached = Math.floor(input * random() * 0.7);
-        batch.push([FROM + (done / perModel) * DAYS * 86_400, input, Math.floor(10 + random() * 1500), cached, input - cached]);
+        batch.push([from + (done / perModel) * days * 86_400, input, Math.floor(10 + random() * 1500), cached, input - cached]);
       }
       await monitor.addModelRequests(name, batch);
     }

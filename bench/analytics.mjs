@@ -10,9 +10,10 @@
 //   groups by slot and tier and reads the runs; for the series, by UTC hour and tier, and the runs.
 //
 // With --scaling it times summary() over the whole window and over its last 24 hours on files of 100,000,
-// 1,000,000 and 10,000,000 requests (the all_runs data), on SQLite and, with a server, on PostgreSQL
-// (the SQLite file copied in with copyDatabase): the whole window should grow with the requests, the last
-// 24 hours stay flat (an index range scan).
+// 1,000,000 and 10,000,000 requests (the all_runs data at one rate, about 33,000 requests a day, so that
+// the files hold 3, 30 and 300 days), on SQLite and, with a server, on PostgreSQL (the SQLite file copied
+// in with copyDatabase): the whole window should grow with the requests, the last 24 hours (the same
+// number of requests in every file) stay flat: an index range scan, whatever the history before it.
 //   node bench/analytics.mjs [--requests 1000000] [--models 10] [--runs 9] [--keep dir] [--scaling] [--pg url]
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,17 +44,17 @@ const line = (name, value, unit) => console.log(`${name}: ${value} ${unit}`);
 const time = (fn) => medianMs(fn, RUNS);
 
 /** A file of the benchmark's data (kept in --keep dir and reused). */
-async function benchFile(requests, allRuns) {
-  const path = join(dir, `bench-${requests}-${allRuns ? 'all-runs' : 'default'}.db`);
+async function benchFile(requests, allRuns, days = undefined) {
+  const path = join(dir, `bench-${requests}-${allRuns ? 'all-runs' : 'default'}${days ? `-${days}d` : ''}.db`);
   if (existsSync(path)) return path;
   const started = process.hrtime.bigint();
   const partial = `${path}.partial`;
   rmSync(partial, { force: true });
   const monitor = await openMonitor(partial, { models: names });
-  await recordAnalyticsData(monitor, names, requests, { allRuns });
+  await recordAnalyticsData(monitor, names, requests, { allRuns, ...(days ? { days } : {}) });
   await monitor.close();
   renameSync(partial, path);
-  line(`build_${requests}_${allRuns ? 'all_runs' : 'default'}_seconds`, (Number(process.hrtime.bigint() - started) / 1e9).toFixed(2), 's');
+  line(`build_${requests}_${allRuns ? 'all_runs' : 'default'}${days ? `_${days}d` : ''}_seconds`, (Number(process.hrtime.bigint() - started) / 1e9).toFixed(2), 's');
   return path;
 }
 
@@ -131,7 +132,8 @@ if (values.scaling) {
     postgres = { openPostgres, copyDatabase, createPostgresDriver, Executor };
   }
   for (const requests of [100_000, 1_000_000, 10_000_000]) {
-    const path = await benchFile(requests, true);
+    const days = (requests / 1_000_000) * 30;
+    const path = await benchFile(requests, true, days);
     const engines = [['sqlite', await openMonitor(path, { readOnly: true }), async () => undefined]];
     if (postgres) {
       const schema = `lmbench_${Date.now()}_${requests}`;
@@ -153,18 +155,21 @@ if (values.scaling) {
       ]);
     }
     for (const [engine, monitor, drop] of engines) {
-      const whole = await time(() => monitor.summary({ from: FROM, to: END }));
+      const whole = await time(() => monitor.summary({ from: END - days * DAY, to: END }));
       const last24h = await time(() => monitor.summary({ from: END - DAY, to: END }));
-      table.push({ requests, engine, whole, last24h });
+      const inLast24h = (await monitor.summary({ from: END - DAY, to: END })).total.requests;
+      table.push({ requests, days, engine, whole, last24h, inLast24h });
       await monitor.close();
       await drop();
     }
   }
   console.log('\nscaling (summary, median ms):');
-  console.log('| requests | engine | whole window | ms per 1M requests | last 24 h |');
-  console.log('| ---: | --- | ---: | ---: | ---: |');
+  console.log('| requests | days | engine | whole window | ms per 1M requests | last 24 h | its requests |');
+  console.log('| ---: | ---: | --- | ---: | ---: | ---: | ---: |');
   for (const r of table)
-    console.log(`| ${r.requests.toLocaleString('en-US')} | ${r.engine} | ${r.whole.toFixed(1)} | ${((r.whole / r.requests) * 1e6).toFixed(1)} | ${r.last24h.toFixed(1)} |`);
+    console.log(
+      `| ${r.requests.toLocaleString('en-US')} | ${r.days} | ${r.engine} | ${r.whole.toFixed(1)} | ${((r.whole / r.requests) * 1e6).toFixed(1)} | ${r.last24h.toFixed(1)} | ${r.inLast24h.toLocaleString('en-US')} |`,
+    );
 }
 
 if (!values.keep) rmSync(dir, { recursive: true, force: true });
