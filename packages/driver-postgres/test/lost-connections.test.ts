@@ -242,10 +242,12 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
     const pool = new pg.Pool({ connectionString: PG_URL, max: 2, options: `-c search_path=${schema} -c lock_timeout=100` });
     const holder = new pg.Client({ connectionString: PG_URL });
     await holder.connect();
+    // the COMMIT that ends a hold, awaited before the holder ends (ended mid-COMMIT, its promise would reject unheard)
+    let released: Promise<unknown> = Promise.resolve();
     const hold = async (ms: number) => {
       await holder.query('BEGIN');
       await holder.query(`LOCK TABLE "${schema}"."${getSafeModelName('locked')}_requests" IN ACCESS EXCLUSIVE MODE`);
-      setTimeout(() => void holder.query('COMMIT'), ms);
+      released = sleep(ms).then(() => holder.query('COMMIT'));
     };
     try {
       const patient = await openMonitor(pool, { busyTimeoutMs: 10_000 });
@@ -273,6 +275,7 @@ describe.skipIf(!pgAvailable)(`${SUITE_TITLE}: connections that break`, () => {
         `lock_timeout 100 ms, table locked 600 ms, busyTimeoutMs 10000: the write succeeded after ${waitedMs} ms; locked 1500 ms, busyTimeoutMs 300: BUSY after ${gaveUpMs} ms`,
       );
     } finally {
+      await released;
       await holder.end();
       await pool.end();
     }
