@@ -8,6 +8,7 @@ import { ErrorBox } from './ErrorBox.js';
 import { NoteList, Notes, Part, TableWrap, currencyLabel, fig, moneyShow, showHours, showPercent, showTokens } from './figures.js';
 import { HourOfWeekHeatmap } from './HourOfWeekHeatmap.js';
 import { TierHistogram } from './TierHistogram.js';
+import { useNearScreen } from './near-screen.js';
 
 /**
  * The Insights section: core's insight report of the range (billing advisor, idle money with the
@@ -35,14 +36,7 @@ interface Props {
 export const Insights = memo(function Insights({ client, dataKey, from, to, timeZone, pricing, ready, models, currency, scenario }: Props) {
   // computed once the section comes near the screen: changes of the view above it stay as quick as before
   const root = useRef<HTMLElement>(null);
-  const [visible, setVisible] = useState(false);
-  useEffect(() => {
-    const el = root.current;
-    if (!el || visible) return;
-    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setVisible(true), { rootMargin: '200px' });
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [visible]);
+  const visible = useNearScreen(root);
   const [model, setModel] = useState<string | null>(null);
   const [cloud, setCloud] = useState<string[]>([]);
   const [usdPerUnit, setUsdPerUnit] = useState<number | null>(null);

@@ -6,6 +6,7 @@ import type { Range } from '../lib/range.js';
 import type { RequestsQuery, RequestsResult, UserError } from '../worker/protocol.js';
 import { download } from './download.js';
 import { ErrorBox } from './ErrorBox.js';
+import { useNearScreen } from './near-screen.js';
 
 interface Props {
   client: AnalyzerClient;
@@ -34,14 +35,7 @@ const COLUMNS: readonly { label: string; numeric: boolean }[] = [
  */
 export const RequestsView = memo(function RequestsView({ client, fileKey, dataKey, models, range, timeZone }: Props) {
   const root = useRef<HTMLDivElement>(null);
-  const [visible, setVisible] = useState(false);
-  useEffect(() => {
-    const el = root.current;
-    if (!el || visible) return;
-    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setVisible(true), { rootMargin: '200px' });
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, [visible]);
+  const visible = useNearScreen(root);
   const [model, setModel] = useState<string | null>(null);
   const [descending, setDescending] = useState(true);
   const [page, setPage] = useState(0);
