@@ -10,13 +10,6 @@ export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra };
 }
 
-/**
- * npm's network settings for installs in the tests: a request that gets no answer for 60 s fails and npm
- * asks again (its default waits 5 minutes per request, so one stalled connection to the public registry
- * outlasted a whole install's time limit in CI).
- */
-export const NETWORK_PATIENCE = { npm_config_fetch_timeout: '60000', npm_config_fetch_retries: '4', npm_config_fetch_retry_maxtimeout: '20000' };
-
 /** `npm …` in `cwd`; a failure throws with npm's output. */
 export function npm(args: readonly string[], options: RunOptions): Promise<RunResult> {
   return runOk('npm', args, { ...options, env: options.env ?? userEnv() });
@@ -25,6 +18,16 @@ export function npm(args: readonly string[], options: RunOptions): Promise<RunRe
 /** The registry npm is configured with here (the uplink a local registry proxies to). */
 export async function configuredRegistry(cwd: string): Promise<string> {
   return (await npm(['config', 'get', 'registry'], { cwd })).stdout.trim();
+}
+
+/**
+ * The machine's global npmrc (where an administrator sets `cafile`, a proxy, a mirror). `npm install -g
+ * --prefix DIR` reads `DIR/etc/npmrc` instead, so an install into a temp prefix passes this one on, as
+ * the user's own `npm install -g` would read it: without it, behind a TLS-intercepting proxy, every fetch
+ * from the public registry failed with SELF_SIGNED_CERT_IN_CHAIN.
+ */
+export async function globalConfig(cwd: string): Promise<string> {
+  return (await npm(['config', 'get', 'globalconfig'], { cwd })).stdout.trim();
 }
 
 /** npm's signs of a registry that did not answer in time (a packument fetched as nothing shows up as `name@undefined`). */

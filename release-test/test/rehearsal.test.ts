@@ -4,7 +4,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tarballProblems } from '../lib/checks.js';
 import { documentedOutput } from '../lib/markdown.js';
-import { NETWORK_PATIENCE, configuredRegistry, npm, npmInstall, userEnv } from '../lib/npm.js';
+import { configuredRegistry, globalConfig, npm, npmInstall, userEnv } from '../lib/npm.js';
 import { type PrebuildMirror, startPrebuildMirror } from '../lib/prebuild-mirror.js';
 import { type LocalRegistry, startRegistry } from '../lib/registry.js';
 import { type Changeset, copyRepository, nextGroupVersion, pendingChangesets } from '../lib/release.js';
@@ -42,6 +42,7 @@ const SAMPLE: Changeset = {
 let tmp: string;
 let registry: LocalRegistry | undefined;
 let mirror: PrebuildMirror | undefined;
+let machineGlobalConfig: string;
 let changesets: Changeset[];
 let expected: string;
 const timings: [string, number][] = [];
@@ -66,7 +67,13 @@ async function step<T extends RunResult>(label: string, action: () => Promise<T>
  * of the public registry made npm see `better-sqlite3@undefined` on a busy machine.)
  */
 const registryEnv = () =>
-  userEnv({ 'npm_config_@llm-monitor:registry': registry!.url, npm_config_cache: join(tmp, 'npm-cache'), ...NETWORK_PATIENCE, ...(fromSource ? {} : mirror!.env) });
+  userEnv({
+    'npm_config_@llm-monitor:registry': registry!.url,
+    npm_config_cache: join(tmp, 'npm-cache'),
+    // the machine's global npmrc also for the install into a temp prefix (see globalConfig)
+    npm_config_globalconfig: machineGlobalConfig,
+    ...(fromSource ? {} : mirror!.env),
+  });
 
 /**
  * How long one install may take before it counts as stalled and is tried again: a few seconds with the
@@ -93,6 +100,7 @@ async function rehearse(): Promise<void> {
   await step('changeset version', () => runOk(process.execPath, [CHANGESET, 'version'], { cwd: repo(), env: userEnv() }));
 
   registry = await startRegistry(join(tmp, 'registry'), await configuredRegistry(tmp));
+  machineGlobalConfig = await globalConfig(tmp);
   const host = registry.url.replace(/^http:/, '');
   writeFileSync(join(repo(), '.npmrc'), `registry=${registry.url}\n${host}:_authToken=${registry.token}\n`);
   await step('changeset publish', () =>
