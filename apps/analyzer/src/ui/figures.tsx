@@ -92,12 +92,20 @@ export function showFor(unit: Unit, currency: string | undefined): Show {
 
 const isCompared = (f: Figure): f is ComparedFigure => 'delta' in f;
 
+/** The change since the previous period, 0 where it is only a double's rounding (a ratio of sums computed twice). */
+function shownDelta(f: ComparedFigure): number | null {
+  if (f.delta === null) return null;
+  return Math.abs(f.delta) <= 1e-9 * Math.max(Math.abs(f.value ?? 0), Math.abs(f.previous ?? 0)) ? 0 : f.delta;
+}
+
 /** `▲ +12.30 (+8%)`, `▼ −3.00 (−50%)`, `= no change`: the change since the previous period. */
 function deltaText(f: ComparedFigure, show: Show): string {
-  const d = f.delta!;
+  const d = shownDelta(f)!;
   if (d === 0) return '= no change';
   const sign = d > 0 ? '+' : '−';
-  const change = f.change === null ? '' : ` (${sign}${formatNumber(Math.abs(f.change) * 100, { decimals: Math.abs(f.change) < 0.1 ? 1 : 0 })}%)`;
+  const percent = f.change === null ? null : Math.abs(f.change) * 100;
+  const change =
+    percent === null ? '' : ` (${percent < 0.05 ? 'under 0.1' : `${sign}${formatNumber(percent, { decimals: percent < 10 ? 1 : 0 })}`}%)`;
   return `${d > 0 ? '▲' : '▼'} ${sign}${show(Math.abs(d))}${change}`;
 }
 
@@ -131,7 +139,7 @@ export function fig(f: Figure | undefined, show: Show, notes: Notes, { testId, d
         {n !== null && <sup class="note-ref">[{n}]</sup>}
       </span>
       {deltas && compared && (compared.value !== null || compared.previous !== null) && (
-        <span class={`fig-delta${compared.delta !== null && compared.delta > 0 ? ' up' : compared.delta !== null && compared.delta < 0 ? ' down' : ''}`}>
+        <span class={`fig-delta${(shownDelta(compared) ?? 0) > 0 ? ' up' : (shownDelta(compared) ?? 0) < 0 ? ' down' : ''}`}>
           {compared.delta !== null ? (
             deltaText(compared, show)
           ) : compared.previous !== null ? (
