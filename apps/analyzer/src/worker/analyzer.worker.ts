@@ -330,17 +330,24 @@ async function pricedAggregation(db: OpenDatabase, pricing: PricingOverrides): P
   const rescan = rescanNeeded(db.aggregation, pricing);
   if (rescan.length === 0) return db.aggregation;
   const replaced = new Map<string, ModelAggregate>();
-  for (const name of rescan) {
-    const key = JSON.stringify([name, pricing[name]]);
-    let model = db.rescans.get(key);
-    if (!model) {
-      [model] = (await db.monitor.aggregate({ models: [name], pricing: { [name]: pricing[name]! } })).models;
-      if (db.rescans.size >= 8) db.rescans.delete(db.rescans.keys().next().value!);
-      db.rescans.set(key, model!);
-    }
-    replaced.set(name, model!);
-  }
+  for (const name of rescan) replaced.set(name, await rescanModel(db, name, pricing, []));
   return { ...db.aggregation, models: db.aggregation.models.map((m) => replaced.get(m.name) ?? m) };
+}
+
+/**
+ * One model scanned again on its own, with its what-if pricing (when it has one) and split at
+ * `inputBounds`; the last 8 such scans are kept for the queries that follow (edits of prices only).
+ */
+async function rescanModel(db: OpenDatabase, name: string, pricing: PricingOverrides, inputBounds: readonly number[]): Promise<ModelAggregate> {
+  const override = pricing[name];
+  const key = JSON.stringify([name, override ?? null, inputBounds]);
+  let model = db.rescans.get(key);
+  if (!model) {
+    [model] = (await db.monitor.aggregate({ models: [name], ...(override ? { pricing: { [name]: override } } : {}), ...(inputBounds.length > 0 ? { inputBounds } : {}) })).models;
+    if (db.rescans.size >= 8) db.rescans.delete(db.rescans.keys().next().value!);
+    db.rescans.set(key, model!);
+  }
+  return model!;
 }
 
 function storedFigures(db: OpenDatabase, window: { from?: number; to?: number }, series: SeriesReportOptions): { summary: Summary; series: Series } {
@@ -391,19 +398,7 @@ async function cloudAggregation(db: OpenDatabase, priced: Aggregation, pricing: 
     for (let i = 0; i < length; i++) for (const b of bounds) if (minInput[i]! < b && maxInput[i]! >= b) return true;
     return false;
   };
-  const models = await Promise.all(
-    priced.models.map(async (m) => {
-      if (!straddles(m)) return m;
-      const key = JSON.stringify([m.name, pricing[m.name] ?? null, bounds]);
-      let model = db.rescans.get(key);
-      if (!model) {
-        [model] = (await db.monitor.aggregate({ models: [m.name], inputBounds: bounds, ...(pricing[m.name] ? { pricing: { [m.name]: pricing[m.name]! } } : {}) })).models;
-        if (db.rescans.size >= 8) db.rescans.delete(db.rescans.keys().next().value!);
-        db.rescans.set(key, model!);
-      }
-      return model!;
-    }),
-  );
+  const models = await Promise.all(priced.models.map((m) => (straddles(m) ? rescanModel(db, m.name, pricing, bounds) : m)));
   return { ...priced, models, inputBounds: [...bounds] };
 }
 
